@@ -1,2 +1,4 @@
-// egressguard: entry point. The CLI lives in filter/app/cli.cc.
-int main() { return 0; }
+// egressguard: entry point. The subcommands live in filter/app/cmd_*.cc.
+#include "filter/app/commands.h"
+
+int main(int argc, char** argv) { return egressguard::app::run_cli(argc, argv); }

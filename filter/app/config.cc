@@ -1,0 +1,440 @@
+#include "filter/app/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace egressguard::app {
+
+namespace {
+
+// Collects `file:line:col: what: why` messages while walking the TOML tree.
+class Checker {
+ public:
+  Checker(std::string file, std::string base_dir)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  std::string at(const toml::source_region& where) const {
+    return file_ + ":" + std::to_string(where.begin.line) + ":" +
+           std::to_string(where.begin.column);
+  }
+  void error(const toml::source_region& where, const std::string& what) {
+    errors_.push_back(at(where) + ": " + what);
+  }
+  std::vector<std::string>& errors() { return errors_; }
+
+  // Every key of `table` must be in `allowed`.
+  void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
+                  const std::string& context) {
+    for (auto&& [key, node] : table) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
+        std::string list;
+        for (std::string_view a : allowed) {
+          list += list.empty() ? "" : ", ";
+          list += a;
+        }
+        error(key.source(), "unknown key \"" + std::string(key.str()) + "\" in " + context +
+                                ": expected one of " + list);
+      }
+    }
+  }
+
+  std::string string(const toml::table& table, std::string_view key, const std::string& context,
+                     bool required, const toml::source_region& table_where) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      if (required) {
+        error(table_where, context + "." + std::string(key) + " is missing: it is required");
+      }
+      return {};
+    }
+    if (!node->is_string()) {
+      error(node->source(), context + "." + std::string(key) + " must be a string: got " +
+                                type_name(*node));
+      return {};
+    }
+    return **node->as_string();
+  }
+
+  std::vector<std::string> strings(const toml::table& table, std::string_view key,
+                                   const std::string& context,
+                                   std::vector<toml::source_region>* where = nullptr) {
+    std::vector<std::string> out;
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return out;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      error(node->source(), context + "." + std::string(key) +
+                                " must be an array of strings: got " + type_name(*node));
+      return out;
+    }
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) {
+        error(item.source(), context + "." + std::string(key) +
+                                 " must hold only strings: got " + type_name(item));
+        continue;
+      }
+      out.push_back(**item.as_string());
+      if (where != nullptr) {
+        where->push_back(item.source());
+      }
+    }
+    return out;
+  }
+
+  bool boolean(const toml::table& table, std::string_view key, const std::string& context,
+               bool fallback) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return fallback;
+    }
+    if (!node->is_boolean()) {
+      error(node->source(), context + "." + std::string(key) + " must be true or false: got " +
+                                type_name(*node));
+      return fallback;
+    }
+    return **node->as_boolean();
+  }
+
+  std::int64_t integer(const toml::table& table, std::string_view key, const std::string& context,
+                       std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return fallback;
+    }
+    if (!node->is_integer()) {
+      error(node->source(), context + "." + std::string(key) + " must be an integer: got " +
+                                type_name(*node));
+      return fallback;
+    }
+    const std::int64_t value = **node->as_integer();
+    if (value < min || value > max) {
+      error(node->source(), context + "." + std::string(key) + " " + std::to_string(value) +
+                                " is out of range: must be " + std::to_string(min) + ".." +
+                                std::to_string(max));
+      return fallback;
+    }
+    return value;
+  }
+
+  std::string resolve(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_relative() && !base_dir_.empty()) {
+      p = std::filesystem::path(base_dir_) / p;
+    }
+    return p.lexically_normal().string();
+  }
+
+  static std::string type_name(const toml::node& node) {
+    switch (node.type()) {
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a float";
+      case toml::node_type::boolean:
+        return "a boolean";
+      case toml::node_type::array:
+        return "an array";
+      case toml::node_type::table:
+        return "a table";
+      default:
+        return "a date or time";
+    }
+  }
+
+ private:
+  std::string file_;
+  std::string base_dir_;
+  std::vector<std::string> errors_;
+};
+
+void parse_list(Checker& c, const toml::table& t, const std::string& context,
+                inspect::ListSpec& out) {
+  c.check_keys(t, {"name", "path", "format", "skip_invalid", "subdomains"}, context);
+  const std::string path = c.string(t, "path", context, true, t.source());
+  out.path = path.empty() ? "" : c.resolve(path);
+  out.name = c.string(t, "name", context, false, t.source());
+  if (out.name.empty() && !path.empty()) {
+    out.name = std::filesystem::path(path).stem().string();
+  }
+  const std::string format = c.string(t, "format", context, false, t.source());
+  out.options.format = domains::ListFormat::Plain;
+  if (!format.empty()) {
+    auto parsed = domains::parse_list_format(format);
+    if (!parsed) {
+      c.error(t.get("format")->source(), context + ".format \"" + format +
+                                             "\" is not a list format: expected plain, hosts, "
+                                             "adblock or rpz");
+    } else {
+      out.options.format = *parsed;
+    }
+  }
+  out.options.skip_invalid = c.boolean(t, "skip_invalid", context, false);
+  out.options.subdomains = c.boolean(t, "subdomains", context, false);
+}
+
+void parse_category(Checker& c, const toml::table& t, const std::string& context,
+                    inspect::CategorySpec& out) {
+  c.check_keys(t, {"name", "title", "owner", "jurisdiction", "sources", "reviewed", "lists"},
+               context);
+  out.name = c.string(t, "name", context, true, t.source());
+  out.title = c.string(t, "title", context, false, t.source());
+  out.owner = c.string(t, "owner", context, false, t.source());
+  out.jurisdiction = c.string(t, "jurisdiction", context, false, t.source());
+  out.sources = c.strings(t, "sources", context);
+  out.reviewed = c.string(t, "reviewed", context, false, t.source());
+  const toml::node* lists = t.get("lists");
+  if (lists == nullptr) {
+    c.error(t.source(), context + ".lists is missing: a category needs at least one list");
+    return;
+  }
+  const toml::array* array = lists->as_array();
+  if (array == nullptr || array->empty()) {
+    c.error(lists->source(), context + ".lists must be a non-empty array of tables such as "
+                                       "{ path = \"x.txt\", format = \"plain\" }");
+    return;
+  }
+  std::size_t i = 0;
+  for (const toml::node& item : *array) {
+    const std::string item_context = context + ".lists[" + std::to_string(i++) + "]";
+    const toml::table* lt = item.as_table();
+    if (lt == nullptr) {
+      c.error(item.source(), item_context + " must be a table such as { path = \"x.txt\" }");
+      continue;
+    }
+    inspect::ListSpec list;
+    parse_list(c, *lt, item_context, list);
+    out.lists.push_back(std::move(list));
+  }
+}
+
+void parse_group(Checker& c, const toml::table& t, const std::string& context,
+                 inspect::GroupSpec& out) {
+  c.check_keys(t,
+               {"name", "description", "cidrs", "interfaces", "macs", "vlans", "block", "allow",
+                "mode"},
+               context);
+  out.name = c.string(t, "name", context, true, t.source());
+  out.description = c.string(t, "description", context, false, t.source());
+  std::vector<toml::source_region> where;
+  const auto cidrs = c.strings(t, "cidrs", context, &where);
+  for (std::size_t i = 0; i < cidrs.size(); ++i) {
+    std::string why;
+    auto cidr = inspect::Cidr::parse(cidrs[i], &why);
+    if (!cidr) {
+      c.error(where[i], context + ".cidrs \"" + cidrs[i] + "\" is not a CIDR: " + why);
+      continue;
+    }
+    out.members.cidrs.push_back(*cidr);
+  }
+  out.members.interfaces = c.strings(t, "interfaces", context);
+  where.clear();
+  const auto macs = c.strings(t, "macs", context, &where);
+  for (std::size_t i = 0; i < macs.size(); ++i) {
+    auto mac = inspect::parse_mac(macs[i]);
+    if (!mac) {
+      c.error(where[i], context + ".macs \"" + macs[i] +
+                            "\" is not a MAC address: expected six hex pairs like "
+                            "02:00:5e:10:00:01");
+      continue;
+    }
+    out.members.macs.push_back(*mac);
+  }
+  if (const toml::node* vlans = t.get("vlans")) {
+    const toml::array* array = vlans->as_array();
+    if (array == nullptr) {
+      c.error(vlans->source(), context + ".vlans must be an array of integers");
+    } else {
+      for (const toml::node& item : *array) {
+        const auto v = item.value<std::int64_t>();
+        if (!item.is_integer() || !v || *v < 1 || *v > 4094) {
+          c.error(item.source(), context + ".vlans entry is out of range: a VLAN id is 1..4094");
+          continue;
+        }
+        out.members.vlans.push_back(static_cast<std::uint16_t>(*v));
+      }
+    }
+  }
+  out.block = c.strings(t, "block", context);
+  out.allow = c.strings(t, "allow", context);
+  const std::string mode = c.string(t, "mode", context, false, t.source());
+  if (mode.empty() || mode == "enforce") {
+    out.mode = inspect::Mode::Enforce;
+  } else if (mode == "monitor") {
+    out.mode = inspect::Mode::Monitor;
+  } else {
+    c.error(t.get("mode")->source(),
+            context + ".mode \"" + mode + "\" is not a mode: expected \"enforce\" or \"monitor\"");
+  }
+}
+
+// Cross-references: unique names, known categories and lists, the default group.
+void check_references(Checker& c, const toml::table& root, const Config& config) {
+  std::set<std::string> categories;
+  std::set<std::string> names;  // categories and lists
+  const toml::array* category_array = root["category"].as_array();
+  for (std::size_t i = 0; i < config.policy.categories.size(); ++i) {
+    const auto& category = config.policy.categories[i];
+    const toml::source_region where =
+        category_array != nullptr ? (*category_array)[i].source() : root.source();
+    if (!category.name.empty() && !categories.insert(category.name).second) {
+      c.error(where, "category \"" + category.name + "\" is defined twice: names must be unique");
+    }
+    names.insert(category.name);
+    for (const auto& list : category.lists) {
+      if (list.name != category.name && !names.insert(list.name).second) {
+        c.error(where, "list name \"" + list.name +
+                           "\" is used twice: give one of them a distinct name = \"...\"");
+      }
+    }
+  }
+  const toml::array* group_array = root["group"].as_array();
+  std::set<std::string> groups;
+  for (std::size_t i = 0; i < config.policy.groups.size(); ++i) {
+    const auto& group = config.policy.groups[i];
+    const toml::table* gt = group_array != nullptr ? (*group_array)[i].as_table() : nullptr;
+    const toml::source_region where = gt != nullptr ? gt->source() : root.source();
+    if (!group.name.empty() && !groups.insert(group.name).second) {
+      c.error(where, "group \"" + group.name + "\" is defined twice: names must be unique");
+    }
+    auto check_names = [&](std::string_view key, const std::vector<std::string>& values,
+                           bool lists_too) {
+      const toml::array* arr = gt != nullptr ? (*gt)[key].as_array() : nullptr;
+      for (std::size_t j = 0; j < values.size(); ++j) {
+        const bool known = lists_too ? names.count(values[j]) > 0 : categories.count(values[j]) > 0;
+        if (!known) {
+          const toml::source_region at =
+              arr != nullptr && j < arr->size() ? (*arr)[j].source() : where;
+          c.error(at, "group \"" + group.name + "\" " + std::string(key) + "s unknown " +
+                          (lists_too ? "category or list" : "category") + " \"" + values[j] +
+                          "\": no [[category]] " + (lists_too ? "or list " : "") +
+                          "has that name");
+        }
+      }
+    };
+    check_names("block", group.block, false);
+    check_names("allow", group.allow, true);
+  }
+  const toml::node* def = root.get("default_group");
+  if (def == nullptr) {
+    c.error(root.source(),
+            "default_group is missing: set it explicitly to the group of sources that match no "
+            "group");
+  } else if (!def->is_string()) {
+    c.error(def->source(), "default_group must be a string naming a group");
+  } else if (groups.count(config.policy.default_group) == 0) {
+    c.error(def->source(), "default_group \"" + config.policy.default_group +
+                               "\" is not a configured group: define it with [[group]]");
+  }
+  if (config.policy.groups.empty()) {
+    c.error(root.source(), "no [[group]] is configured: at least the default group is needed");
+  }
+}
+
+}  // namespace
+
+Result<Config, std::vector<std::string>> parse_config(std::string_view text,
+                                                      const std::string& display_path,
+                                                      const std::string& base_dir) {
+  Checker c(display_path, base_dir);
+  toml::table root;
+  try {
+    root = toml::parse(text, display_path);
+  } catch (const toml::parse_error& e) {
+    return fail(std::vector<std::string>{c.at(e.source()) + ": invalid TOML: " +
+                                         std::string(e.description())});
+  }
+  Config config;
+  config.path = display_path;
+  c.check_keys(root, {"default_group", "inspect", "events", "category", "group"}, "the top level");
+  if (const auto* def = root.get("default_group"); def != nullptr && def->is_string()) {
+    config.policy.default_group = **def->as_string();
+  }
+
+  if (const toml::node* node = root.get("inspect")) {
+    if (const toml::table* t = node->as_table()) {
+      c.check_keys(*t,
+                   {"max_flows", "flow_idle_timeout", "stream_bytes", "reassembly_memory"},
+                   "[inspect]");
+      auto& in = config.inspect;
+      in.max_flows = static_cast<std::uint32_t>(
+          c.integer(*t, "max_flows", "inspect", in.max_flows, 1024, 64 << 20));
+      in.flow_idle_timeout_s = static_cast<std::uint32_t>(
+          c.integer(*t, "flow_idle_timeout", "inspect", in.flow_idle_timeout_s, 1, 86400));
+      in.stream_bytes = static_cast<std::uint32_t>(
+          c.integer(*t, "stream_bytes", "inspect", in.stream_bytes, 2048, 65536));
+      in.reassembly_memory = static_cast<std::uint64_t>(c.integer(
+          *t, "reassembly_memory", "inspect", static_cast<std::int64_t>(in.reassembly_memory),
+          1 << 20, std::int64_t{16} << 30));
+    } else {
+      c.error(node->source(), "inspect must be a table: write [inspect]");
+    }
+  }
+  if (const toml::node* node = root.get("events")) {
+    if (const toml::table* t = node->as_table()) {
+      c.check_keys(*t, {"path", "log_allowed", "sensor"}, "[events]");
+      const std::string path = c.string(*t, "path", "events", false, t->source());
+      config.events.path = path.empty() ? "" : c.resolve(path);
+      config.events.log_allowed = c.boolean(*t, "log_allowed", "events", false);
+      config.events.sensor = c.string(*t, "sensor", "events", false, t->source());
+    } else {
+      c.error(node->source(), "events must be a table: write [events]");
+    }
+  }
+
+  auto each_table = [&](std::string_view key, auto&& fn) {
+    const toml::node* node = root.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      c.error(node->source(), std::string(key) + " must be an array of tables: write [[" +
+                                  std::string(key) + "]]");
+      return;
+    }
+    std::size_t i = 0;
+    for (const toml::node& item : *array) {
+      fn(*item.as_table(), std::string(key) + "[" + std::to_string(i++) + "]");
+    }
+  };
+  each_table("category", [&](const toml::table& t, const std::string& context) {
+    inspect::CategorySpec category;
+    parse_category(c, t, context, category);
+    config.policy.categories.push_back(std::move(category));
+  });
+  each_table("group", [&](const toml::table& t, const std::string& context) {
+    inspect::GroupSpec group;
+    parse_group(c, t, context, group);
+    config.policy.groups.push_back(std::move(group));
+  });
+  check_references(c, root, config);
+
+  if (!c.errors().empty()) {
+    return fail(std::move(c.errors()));
+  }
+  return config;
+}
+
+Result<Config, std::vector<std::string>> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(std::vector<std::string>{path + ": cannot open: " + std::strerror(errno)});
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return parse_config(text.str(), path, base);
+}
+
+}  // namespace egressguard::app

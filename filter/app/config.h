@@ -1,0 +1,47 @@
+// egressguard.toml: the one configuration file (DESIGN section 8). Every problem is reported as
+// `file:line:col: what: why`, all of them at once; unknown keys are errors, because a typo in a
+// security configuration must not silently switch a rule off.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "filter/inspect/policy_spec.h"
+
+namespace egressguard::app {
+
+// [inspect]: bounds of the inspection core.
+struct InspectConfig {
+  std::uint32_t max_flows = 262144;           // flow table entries (evictions beyond)
+  std::uint32_t flow_idle_timeout_s = 120;    // a flow idle this long is forgotten
+  std::uint32_t stream_bytes = 16384;         // per flow and direction, for reassembly
+  std::uint64_t reassembly_memory = 64ULL << 20;  // all flows together
+};
+
+// [events]
+struct EventsConfig {
+  std::string path;        // JSON lines file; empty = none unless given on the command line
+  bool log_allowed = false;
+  std::string sensor;      // sensor name in events; defaults to the host name
+};
+
+struct Config {
+  std::string path;  // the file this came from
+  inspect::PolicySpec policy;
+  InspectConfig inspect;
+  EventsConfig events;
+};
+
+// Reads and validates `path`. List paths are resolved against the config file's folder.
+// Lists themselves are not loaded here (PolicySnapshot::build does that).
+Result<Config, std::vector<std::string>> load_config(const std::string& path);
+
+// Same, from text; `display_path` is used in messages and `base_dir` to resolve list paths.
+Result<Config, std::vector<std::string>> parse_config(std::string_view text,
+                                                      const std::string& display_path,
+                                                      const std::string& base_dir);
+
+}  // namespace egressguard::app

@@ -1,0 +1,50 @@
+// PolicySpec: what the operator configured, before compilation — categories with their lists,
+// groups with their members and policies, and the default group. The config loader
+// (filter/app/config.h) produces it; build_policy() (policy.h) compiles it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domains/list_loader.h"
+#include "filter/inspect/groups.h"
+
+namespace egressguard::inspect {
+
+enum class Mode : std::uint8_t { Enforce, Monitor };
+std::string_view describe(Mode mode) noexcept;
+
+struct ListSpec {
+  std::string name;  // unique across the config; defaults to the file's stem
+  std::string path;  // resolved against the config file's folder
+  domains::ListOptions options;
+};
+
+struct CategorySpec {
+  std::string name;
+  std::string title;
+  std::string owner;
+  std::string jurisdiction;
+  std::vector<std::string> sources;
+  std::string reviewed;
+  std::vector<ListSpec> lists;
+};
+
+struct GroupSpec {
+  std::string name;
+  std::string description;
+  GroupMembers members;
+  std::vector<std::string> block;  // category names
+  std::vector<std::string> allow;  // category or list names: their rules become exceptions
+  Mode mode = Mode::Enforce;
+};
+
+struct PolicySpec {
+  std::vector<CategorySpec> categories;
+  std::vector<GroupSpec> groups;  // in match order: the first group a source matches wins
+  std::string default_group;
+};
+
+}  // namespace egressguard::inspect
