@@ -1,8 +1,8 @@
 #include "domains/hosts_format.h"
 
-#include <arpa/inet.h>
-
 #include <array>
+
+#include <arpa/inet.h>
 
 #include "domains/line_text.h"
 #include "domains/name.h"
@@ -45,6 +45,15 @@ Result<std::optional<ParsedLine>, std::string> parse_hosts_line(std::string_view
   }
   const auto words = text::split_words(line);
   if (words.empty()) {
+    return std::optional<ParsedLine>();
+  }
+  // The usual local entries carry addresses that are not sinks ("255.255.255.255
+  // broadcasthost", "fe80::1%lo0 localhost"): a line naming only local names is skipped first.
+  bool only_local = words.size() > 1;
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    only_local = only_local && is_local_name(words[i]);
+  }
+  if (only_local) {
     return std::optional<ParsedLine>();
   }
   switch (classify(words[0])) {

@@ -27,8 +27,8 @@ Result<LoadedList, std::vector<std::string>> load_list(const std::string& path,
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int error = errno;
-    return fail(std::vector<std::string>{path + ": cannot open: " +
-                                         (error != 0 ? std::strerror(error) : "unknown error")});
+    return fail(std::vector<std::string>{
+        path + ": cannot open: " + (error != 0 ? std::strerror(error) : "unknown error")});
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();

@@ -1,10 +1,10 @@
 #include "domains/name.h"
 
-#include <idn2.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+
+#include <idn2.h>
 
 namespace egressguard::domains {
 namespace {
@@ -81,7 +81,8 @@ Result<std::string, std::string> to_ascii(std::string_view name) {
       out += label;
     } else {
       char* converted = nullptr;
-      const int rc = idn2_to_ascii_8z(label.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+      const int rc =
+          idn2_to_ascii_8z(label.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
       const std::unique_ptr<char, decltype(&idn2_free)> owner(converted, &idn2_free);
       if (rc != IDN2_OK) {
         return fail("cannot convert label " + quote_label(label) +

@@ -1,8 +1,8 @@
 #include "domains/rpz_format.h"
 
-#include <arpa/inet.h>
-
 #include <array>
+
+#include <arpa/inet.h>
 
 #include "domains/line_text.h"
 #include "domains/name.h"
@@ -12,7 +12,9 @@ namespace {
 
 using Parsed = Result<std::optional<ParsedLine>, std::string>;
 
-Parsed skipped() { return std::optional<ParsedLine>(); }
+Parsed skipped() {
+  return std::optional<ParsedLine>();
+}
 
 Parsed unsupported(std::string why) {
   ParsedLine parsed;
@@ -51,8 +53,8 @@ std::string_view last_label(std::string_view name) {
 
 bool is_local_data_type(std::string_view type) {
   for (const std::string_view known :
-       {"TXT", "MX", "SRV", "PTR", "HTTPS", "SVCB", "CAA", "NAPTR", "DNAME", "HINFO", "SSHFP",
-        "TLSA", "DS", "DNSKEY", "LOC", "URI", "SPF", "RP", "NSEC", "RRSIG"}) {
+       {"TXT",   "MX",   "SRV", "PTR",    "HTTPS", "SVCB", "CAA", "NAPTR", "DNAME", "HINFO",
+        "SSHFP", "TLSA", "DS",  "DNSKEY", "LOC",   "URI",  "SPF", "RP",    "NSEC",  "RRSIG"}) {
     if (text::iequals(type, known)) {
       return true;
     }

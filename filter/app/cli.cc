@@ -30,8 +30,8 @@ int run_cli(int argc, char** argv) {
       "Run 'egressguard COMMAND --help' for a command's options.");
 
   const std::vector<Command> commands = {
-      add_check_command(app),   add_domains_command(app), add_explain_command(app),
-      add_scan_command(app),    add_monitor_command(app),
+      add_check_command(app), add_domains_command(app), add_explain_command(app),
+      add_scan_command(app),  add_monitor_command(app),
   };
 
   try {

@@ -12,8 +12,9 @@ Command add_check_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("check", "Validate the configuration and every list it names");
   auto config = std::make_shared<std::string>();
   cmd->add_option("-c,--config", *config, "Configuration file (egressguard.toml)")->required();
-  cmd->footer("Exit status: 0 when everything is valid, 1 otherwise (each problem on stderr as "
-              "file:line: what: why).");
+  cmd->footer(
+      "Exit status: 0 when everything is valid, 1 otherwise (each problem on stderr as "
+      "file:line: what: why).");
   return {cmd, [config] {
             auto loaded = load_policy(*config);
             if (!loaded) {
@@ -29,10 +30,10 @@ Command add_check_command(CLI::App& root) {
                         policy.list_count(), rules);
             for (const auto& list : policy.domains().lists) {
               if (list.skipped_invalid > 0 || list.skipped_unsupported > 0) {
-                std::printf("  %s: %zu rules, %zu invalid lines skipped, %zu unsupported lines "
-                            "skipped\n",
-                            list.path.c_str(), list.rules, list.skipped_invalid,
-                            list.skipped_unsupported);
+                std::printf(
+                    "  %s: %zu rules, %zu invalid lines skipped, %zu unsupported lines "
+                    "skipped\n",
+                    list.path.c_str(), list.rules, list.skipped_invalid, list.skipped_unsupported);
               }
             }
             return 0;

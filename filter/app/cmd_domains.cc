@@ -23,8 +23,9 @@ struct DomainsCheckOptions {
 int run_domains_check(const DomainsCheckOptions& o) {
   auto format = domains::parse_list_format(o.format);
   if (!format) {
-    std::fprintf(stderr, "--format \"%s\" is not a list format: expected plain, hosts, adblock or "
-                         "rpz\n",
+    std::fprintf(stderr,
+                 "--format \"%s\" is not a list format: expected plain, hosts, adblock or "
+                 "rpz\n",
                  o.format.c_str());
     return 2;
   }

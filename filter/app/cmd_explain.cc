@@ -43,8 +43,8 @@ int run_explain(const ExplainOptions& o) {
     return 2;
   }
   const auto decision = policy.decide_name(*name, static_cast<std::uint32_t>(group));
-  const std::string out = o.json ? explain_json(policy, *name, decision) + "\n"
-                                 : explain_text(policy, *name, decision);
+  const std::string out =
+      o.json ? explain_json(policy, *name, decision) + "\n" : explain_text(policy, *name, decision);
   std::fputs(out.c_str(), stdout);
   return 0;
 }

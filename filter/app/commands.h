@@ -3,8 +3,9 @@
 // failed, 2 usage error.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 namespace egressguard::app {
 

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+
 #include <toml++/toml.h>
 
 namespace egressguard::app {
@@ -55,8 +56,8 @@ class Checker {
       return {};
     }
     if (!node->is_string()) {
-      error(node->source(), context + "." + std::string(key) + " must be a string: got " +
-                                type_name(*node));
+      error(node->source(),
+            context + "." + std::string(key) + " must be a string: got " + type_name(*node));
       return {};
     }
     return **node->as_string();
@@ -78,8 +79,8 @@ class Checker {
     }
     for (const toml::node& item : *array) {
       if (!item.is_string()) {
-        error(item.source(), context + "." + std::string(key) +
-                                 " must hold only strings: got " + type_name(item));
+        error(item.source(),
+              context + "." + std::string(key) + " must hold only strings: got " + type_name(item));
         continue;
       }
       out.push_back(**item.as_string());
@@ -97,8 +98,8 @@ class Checker {
       return fallback;
     }
     if (!node->is_boolean()) {
-      error(node->source(), context + "." + std::string(key) + " must be true or false: got " +
-                                type_name(*node));
+      error(node->source(),
+            context + "." + std::string(key) + " must be true or false: got " + type_name(*node));
       return fallback;
     }
     return **node->as_boolean();
@@ -111,8 +112,8 @@ class Checker {
       return fallback;
     }
     if (!node->is_integer()) {
-      error(node->source(), context + "." + std::string(key) + " must be an integer: got " +
-                                type_name(*node));
+      error(node->source(),
+            context + "." + std::string(key) + " must be an integer: got " + type_name(*node));
       return fallback;
     }
     const std::int64_t value = **node->as_integer();
@@ -200,8 +201,9 @@ void parse_category(Checker& c, const toml::table& t, const std::string& context
   }
   const toml::array* array = lists->as_array();
   if (array == nullptr || array->empty()) {
-    c.error(lists->source(), context + ".lists must be a non-empty array of tables such as "
-                                       "{ path = \"x.txt\", format = \"plain\" }");
+    c.error(lists->source(), context +
+                                 ".lists must be a non-empty array of tables such as "
+                                 "{ path = \"x.txt\", format = \"plain\" }");
     return;
   }
   std::size_t i = 0;
@@ -220,10 +222,9 @@ void parse_category(Checker& c, const toml::table& t, const std::string& context
 
 void parse_group(Checker& c, const toml::table& t, const std::string& context,
                  inspect::GroupSpec& out) {
-  c.check_keys(t,
-               {"name", "description", "cidrs", "interfaces", "macs", "vlans", "block", "allow",
-                "mode"},
-               context);
+  c.check_keys(
+      t, {"name", "description", "cidrs", "interfaces", "macs", "vlans", "block", "allow", "mode"},
+      context);
   out.name = c.string(t, "name", context, true, t.source());
   out.description = c.string(t, "description", context, false, t.source());
   std::vector<toml::source_region> where;
@@ -317,8 +318,7 @@ void check_references(Checker& c, const toml::table& root, const Config& config)
               arr != nullptr && j < arr->size() ? (*arr)[j].source() : where;
           c.error(at, "group \"" + group.name + "\" " + std::string(key) + "s unknown " +
                           (lists_too ? "category or list" : "category") + " \"" + values[j] +
-                          "\": no [[category]] " + (lists_too ? "or list " : "") +
-                          "has that name");
+                          "\": no [[category]] " + (lists_too ? "or list " : "") + "has that name");
         }
       }
     };
@@ -351,8 +351,8 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
   try {
     root = toml::parse(text, display_path);
   } catch (const toml::parse_error& e) {
-    return fail(std::vector<std::string>{c.at(e.source()) + ": invalid TOML: " +
-                                         std::string(e.description())});
+    return fail(std::vector<std::string>{c.at(e.source()) +
+                                         ": invalid TOML: " + std::string(e.description())});
   }
   Config config;
   config.path = display_path;
@@ -363,8 +363,7 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
 
   if (const toml::node* node = root.get("inspect")) {
     if (const toml::table* t = node->as_table()) {
-      c.check_keys(*t,
-                   {"max_flows", "flow_idle_timeout", "stream_bytes", "reassembly_memory"},
+      c.check_keys(*t, {"max_flows", "flow_idle_timeout", "stream_bytes", "reassembly_memory"},
                    "[inspect]");
       auto& in = config.inspect;
       in.max_flows = static_cast<std::uint32_t>(
@@ -399,8 +398,8 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
     }
     const toml::array* array = node->as_array();
     if (array == nullptr || !array->is_array_of_tables()) {
-      c.error(node->source(), std::string(key) + " must be an array of tables: write [[" +
-                                  std::string(key) + "]]");
+      c.error(node->source(),
+              std::string(key) + " must be an array of tables: write [[" + std::string(key) + "]]");
       return;
     }
     std::size_t i = 0;

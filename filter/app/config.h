@@ -9,23 +9,19 @@
 #include <vector>
 
 #include "base/result.h"
+#include "filter/inspect/inspect_config.h"
 #include "filter/inspect/policy_spec.h"
 
 namespace egressguard::app {
 
-// [inspect]: bounds of the inspection core.
-struct InspectConfig {
-  std::uint32_t max_flows = 262144;           // flow table entries (evictions beyond)
-  std::uint32_t flow_idle_timeout_s = 120;    // a flow idle this long is forgotten
-  std::uint32_t stream_bytes = 16384;         // per flow and direction, for reassembly
-  std::uint64_t reassembly_memory = 64ULL << 20;  // all flows together
-};
+// [inspect]: bounds of the inspection core (filter/inspect/inspect_config.h).
+using InspectConfig = inspect::InspectConfig;
 
 // [events]
 struct EventsConfig {
-  std::string path;        // JSON lines file; empty = none unless given on the command line
+  std::string path;  // JSON lines file; empty = none unless given on the command line
   bool log_allowed = false;
-  std::string sensor;      // sensor name in events; defaults to the host name
+  std::string sensor;  // sensor name in events; defaults to the host name
 };
 
 struct Config {

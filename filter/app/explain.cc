@@ -41,8 +41,8 @@ std::string explain_text(const inspect::PolicySnapshot& policy, std::string_view
   }
   out += "\n";
   if (!category.owner.empty() || !category.jurisdiction.empty()) {
-    out += "  owner:    " + category.owner + (category.jurisdiction.empty() ? "" : ", jurisdiction ") +
-           category.jurisdiction + "\n";
+    out += "  owner:    " + category.owner +
+           (category.jurisdiction.empty() ? "" : ", jurisdiction ") + category.jurisdiction + "\n";
   }
   return out;
 }

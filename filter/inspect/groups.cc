@@ -108,9 +108,8 @@ std::size_t GroupResolver::resolve(const SourceIdentity& source) const noexcept 
         return g;
       }
     }
-    if (!source.interface.empty() &&
-        std::find(m.interfaces.begin(), m.interfaces.end(), source.interface) !=
-            m.interfaces.end()) {
+    if (!source.interface.empty() && std::find(m.interfaces.begin(), m.interfaces.end(),
+                                               source.interface) != m.interfaces.end()) {
       return g;
     }
     if (source.mac != nullptr &&

@@ -42,7 +42,7 @@ struct GroupMembers {
 // What a datapath knows about the sender of a packet or query.
 struct SourceIdentity {
   parse::IpAddress ip;
-  std::string_view interface;   // ingress interface name; empty when unknown
+  std::string_view interface;  // ingress interface name; empty when unknown
   const MacAddress* mac = nullptr;
   std::optional<std::uint16_t> vlan;
 };

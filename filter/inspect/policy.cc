@@ -60,8 +60,8 @@ Result<std::shared_ptr<const PolicySnapshot>, std::vector<std::string>> PolicySn
     if (group.name == spec.default_group) {
       default_index = static_cast<int>(g);
     }
-    CompiledGroup compiled{group, std::vector<domains::ListUse>(out->lists_.size(),
-                                                                domains::ListUse::Ignore)};
+    CompiledGroup compiled{
+        group, std::vector<domains::ListUse>(out->lists_.size(), domains::ListUse::Ignore)};
     for (const std::string& name : group.block) {
       auto it = by_name.find(name);
       if (it == by_name.end()) {

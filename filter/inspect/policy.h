@@ -28,10 +28,10 @@ std::string_view describe(Verdict verdict) noexcept;  // "allow" | "block"
 
 // Why a decision was made.
 enum class ReasonKind : std::uint8_t {
-  NoRule,     // a name was seen and no rule of the group matched it
-  Rule,       // a domain rule decided (rule/list/line/category are set)
-  NoName,     // nothing to match yet (no name visible); allowed until IP rules decide
-  BadName,    // the name from the network could not be normalised
+  NoRule,   // a name was seen and no rule of the group matched it
+  Rule,     // a domain rule decided (rule/list/line/category are set)
+  NoName,   // nothing to match yet (no name visible); allowed until IP rules decide
+  BadName,  // the name from the network could not be normalised
 };
 std::string_view describe(ReasonKind kind) noexcept;
 
@@ -53,7 +53,9 @@ struct Decision {
   Reason reason;
 
   // True when the datapath must actually stop the traffic (block in an enforcing group).
-  bool enforced_block() const noexcept { return verdict == Verdict::Block && mode == Mode::Enforce; }
+  bool enforced_block() const noexcept {
+    return verdict == Verdict::Block && mode == Mode::Enforce;
+  }
 };
 
 struct CompiledGroup {

@@ -63,8 +63,7 @@ Result<DnsMessage, DnsParseError> parse_dns_message(ByteSpan message,
 // a view into `out`; on failure `offset` is unchanged. `odd_bytes`, when given, is set as
 // DnsMessage::name_has_odd_bytes; `labels`, when given, receives the label count.
 Result<std::string_view, DnsParseError> read_dns_name(ByteSpan message, std::size_t& offset,
-                                                      DnsNameBuffer& out,
-                                                      bool* odd_bytes = nullptr,
+                                                      DnsNameBuffer& out, bool* odd_bytes = nullptr,
                                                       std::uint8_t* labels = nullptr) noexcept;
 
 // DNS over TCP (RFC 1035 section 4.2.2, RFC 7766): each message has a 2-byte length prefix and

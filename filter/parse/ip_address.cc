@@ -1,9 +1,9 @@
 #include "filter/parse/ip_address.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <arpa/inet.h>
 
 namespace egressguard::parse {
 namespace {

@@ -197,8 +197,7 @@ class Decoder {
       case kEtherMplsMulticast:
         return mpls(data);
       default:
-        return fail(is_known_non_ip(type) ? DecodeError::NotIp
-                                          : DecodeError::UnsupportedEtherType);
+        return fail(is_known_non_ip(type) ? DecodeError::NotIp : DecodeError::UnsupportedEtherType);
     }
   }
 
@@ -342,7 +341,8 @@ class Decoder {
     out.dst = IpAddress::from_bytes(dst);
     out.ttl = hop_limit;
     out.l3_offset = offset_of(data);
-    out.ip_total_len = static_cast<std::uint16_t>(std::min<std::size_t>(40U + payload_len, 0xffffU));
+    out.ip_total_len =
+        static_cast<std::uint16_t>(std::min<std::size_t>(40U + payload_len, 0xffffU));
     // Payload length 0: a jumbogram or segmentation offload; use what was captured.
     ByteSpan rest = payload_len == 0 ? r.rest() : clamp(r.rest(), payload_len);
     for (int count = 0;; ++count) {

@@ -82,7 +82,7 @@ struct PacketView {
   std::array<std::uint8_t, 6> src_mac{};  // outermost Ethernet (or SLL) source address
   bool has_mac = false;
 
-  std::uint8_t tunnel_depth = 0;  // 0 = not tunnelled
+  std::uint8_t tunnel_depth = 0;     // 0 = not tunnelled
   IpAddress tunnel_src, tunnel_dst;  // outermost IP addresses when tunnel_depth > 0
 
   // Fragments. A non-first fragment (offset != 0) has l4 set but ports 0 and `payload` is its
@@ -94,8 +94,8 @@ struct PacketView {
   std::uint16_t frag_offset = 0;  // bytes
   bool more_fragments = false;
 
-  std::uint8_t ttl = 0;           // TTL or hop limit
-  std::uint16_t ip_total_len = 0; // IPv4 total length, IPv6 40 + payload length (as on the wire)
+  std::uint8_t ttl = 0;            // TTL or hop limit
+  std::uint16_t ip_total_len = 0;  // IPv4 total length, IPv6 40 + payload length (as on the wire)
   // The frame holds less than the IP (or UDP) length says (capture snaplen); payload is cut.
   bool truncated = false;
   // Offsets into the frame of the innermost IP header and of its L4 header.

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # LAB_* variables are read by the sourcing scripts
 # egressguard network-namespace test lab: a bash library, to be sourced (never executed).
 #
 #   source scripts/lab/lab.sh
@@ -33,7 +33,8 @@ LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 LAB_ROLES=(gov byod gw srv)
 
-# Addresses (fixed: the example configuration and the tests rely on them).
+# Addresses (fixed: the example configuration and the tests rely on them). Public API: used by
+# the scripts that source this file.
 LAB_GOV_V4=10.8.0.10
 LAB_GOV_V6=fd00:8::10
 LAB_GOV_NET_V4=10.8.0.0/16
@@ -55,6 +56,13 @@ LAB_DNS_V6=2001:db8:53::53
 LAB_WEB_V4=198.51.100.10
 LAB_WEB_V6=2001:db8:100::10
 LAB_QUIC_V4=198.51.100.20
+# MACs (locally administered), fixed so captures and MAC-based group tests are stable.
+LAB_GOV_MAC=02:e9:00:08:00:10
+LAB_BYOD_MAC=02:e9:00:30:00:20
+LAB_SRV_MAC=02:e9:00:ff:00:02
+LAB_GW_GOV_MAC=02:e9:00:08:00:01
+LAB_GW_BYOD_MAC=02:e9:00:30:00:01
+LAB_GW_SRV_MAC=02:e9:00:ff:00:01
 # Interface names inside the namespaces.
 LAB_CLIENT_IF=eth0     # in gov, byod and srv
 LAB_GW_GOV_IF=gov0     # in gw, facing gov
@@ -116,12 +124,13 @@ lab_exec() {
   ip netns exec "$(lab_ns "$role")" "$@"
 }
 
-# lab_link NS_A IF_A NS_B IF_B: a veth pair created directly inside the two namespaces (it never
-# exists in the root namespace), offloads off so captures hold wire-sized packets with valid
-# checksums.
+# lab_link NS_A IF_A MAC_A NS_B IF_B MAC_B: a veth pair created directly inside the two
+# namespaces (it never exists in the root namespace), fixed MACs, offloads off so captures hold
+# wire-sized packets with valid checksums.
 lab_link() {
-  local ns_a=$1 if_a=$2 ns_b=$3 if_b=$4
-  lab_run ip link add "$if_a" netns "$ns_a" type veth peer name "$if_b" netns "$ns_b"
+  local ns_a=$1 if_a=$2 mac_a=$3 ns_b=$4 if_b=$5 mac_b=$6 pair
+  lab_run ip link add "$if_a" address "$mac_a" netns "$ns_a" type veth \
+    peer name "$if_b" address "$mac_b" netns "$ns_b"
   local ns ifn
   for pair in "$ns_a:$if_a" "$ns_b:$if_b"; do
     ns=${pair%%:*}
@@ -185,9 +194,9 @@ lab_up() {
   gw=$(lab_ns gw)
   srv=$(lab_ns srv)
 
-  lab_link "$gov" "$LAB_CLIENT_IF" "$gw" "$LAB_GW_GOV_IF"
-  lab_link "$byod" "$LAB_CLIENT_IF" "$gw" "$LAB_GW_BYOD_IF"
-  lab_link "$srv" "$LAB_CLIENT_IF" "$gw" "$LAB_GW_SRV_IF"
+  lab_link "$gov" "$LAB_CLIENT_IF" "$LAB_GOV_MAC" "$gw" "$LAB_GW_GOV_IF" "$LAB_GW_GOV_MAC"
+  lab_link "$byod" "$LAB_CLIENT_IF" "$LAB_BYOD_MAC" "$gw" "$LAB_GW_BYOD_IF" "$LAB_GW_BYOD_MAC"
+  lab_link "$srv" "$LAB_CLIENT_IF" "$LAB_SRV_MAC" "$gw" "$LAB_GW_SRV_IF" "$LAB_GW_SRV_MAC"
 
   lab_addr "$gov" "$LAB_CLIENT_IF" "$LAB_GOV_V4/16" "$LAB_GOV_V6/64"
   lab_addr "$byod" "$LAB_CLIENT_IF" "$LAB_BYOD_V4/16" "$LAB_BYOD_V6/64"
@@ -229,21 +238,50 @@ lab_pid() {
   awk -v n="$1" '$2 == n { p = $1 } END { if (p != "") print p }' "$LAB_TMP/pids"
 }
 
-# lab_stop NAME [SIGNAL]: signals the process spawned as NAME (default TERM) and waits for it
-# (up to 5 s, then KILL). Returns the process's exit status when it was a child of this shell.
+# lab_forget PID: drops PID from the tracked processes.
+lab_forget() {
+  awk -v p="$1" '$1 != p' "$LAB_TMP/pids" >"$LAB_TMP/pids.new"
+  mv "$LAB_TMP/pids.new" "$LAB_TMP/pids"
+}
+
+# lab_stop NAME [SIGNAL]: signals the process spawned as NAME (default TERM), waits for it (up to
+# 5 s, then KILL) and forgets it. Always returns 0 (use lab_wait for an exit status).
 lab_stop() {
   local name=$1 sig=${2:-TERM} pid i
   pid=$(lab_pid "$name")
   [[ -n "$pid" ]] || return 0
-  kill "-$sig" "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
+  # stderr off for the whole block: bash reports a killed background job ("Killed") there.
+  {
+    kill "-$sig" "$pid" || true
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" || true
+    wait "$pid" || true
+  } 2>/dev/null
+  lab_forget "$pid"
+}
+
+# lab_wait NAME [SECONDS]: waits (default 30 s) for the process spawned as NAME to exit by itself
+# and returns its exit status; on timeout kills it and returns 124.
+lab_wait() {
+  local name=$1 secs=${2:-30} pid i rc=0
+  pid=$(lab_pid "$name")
+  [[ -n "$pid" ]] || lab_die "lab_wait: no process named $name"
+  for ((i = 0; i < secs * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
-  awk -v p="$pid" '$1 != p' "$LAB_TMP/pids" >"$LAB_TMP/pids.new"
-  mv "$LAB_TMP/pids.new" "$LAB_TMP/pids"
-  wait "$pid" 2>/dev/null
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    { wait "$pid"; } 2>/dev/null || true
+    rc=124
+  else
+    { wait "$pid"; } 2>/dev/null || rc=$?
+  fi
+  lab_forget "$pid"
+  return "$rc"
 }
 
 # lab_wait_listen ROLE tcp|udp ADDR PORT [SECONDS]: waits until something listens there.
@@ -304,18 +342,28 @@ lab_make_pki() {
   LAB_SERVER_KEY=$dir/server.key
 }
 
-# lab_start_unbound [EXTRA_CONF]: starts unbound in srv, answering the records of
-# $LAB_HOSTS_FILE (NXDOMAIN for any other name). EXTRA_CONF, if given, is included in the
-# server: clause (more local-zone/local-data lines, options). Log: $LAB_TMP/log/unbound.log.
+# lab_start_unbound [EXTRA_CONF]: starts unbound in srv, authoritative for "." with the records
+# of $LAB_HOSTS_FILE (CNAMEs followed; NXDOMAIN for any other name; never recurses). EXTRA_CONF,
+# if given, is included inside the server: clause (options, local-zone/local-data lines, which
+# take precedence over the zone). Config and zone: $LAB_TMP/unbound/; log:
+# $LAB_TMP/log/unbound.log (one line per query).
 lab_start_unbound() {
   lab_require_tools unbound
-  local extra=${1:-} dir=$LAB_TMP/unbound tpl data="" include=""
+  local extra=${1:-} dir=$LAB_TMP/unbound tpl include="" name type value
   mkdir -p "$dir"
-  while IFS=$'\t' read -r name type value; do
-    [[ -z "$name" || "$name" == \#* ]] && continue
-    [[ "$type" == CNAME ]] && value="$value."
-    data+="    local-data: \"$name. 300 IN $type $value\""$'\n'
-  done <"$LAB_HOSTS_FILE"
+  {
+    # shellcheck disable=SC2016
+    echo '$TTL 300'
+    echo ". IN SOA ns.lab. hostmaster.lab. 1 3600 600 86400 300"
+    echo ". IN NS ns.lab."
+    echo "ns.lab. IN A $LAB_DNS_V4"
+    echo "ns.lab. IN AAAA $LAB_DNS_V6"
+    while IFS=$'\t' read -r name type value; do
+      [[ -z "$name" || "$name" == \#* ]] && continue
+      [[ "$type" == CNAME ]] && value="$value."
+      echo "$name. IN $type $value"
+    done <"$LAB_HOSTS_FILE"
+  } >"$dir/root.zone"
   if [[ -n "$extra" ]]; then
     include="    include: \"$(readlink -f "$extra")\""
   fi
@@ -323,7 +371,6 @@ lab_start_unbound() {
   tpl=${tpl//@DIR@/$dir}
   tpl=${tpl//@DNS_V4@/$LAB_DNS_V4}
   tpl=${tpl//@DNS_V6@/$LAB_DNS_V6}
-  tpl=${tpl//@LOCAL_DATA@/${data%$'\n'}}
   tpl=${tpl//@INCLUDE@/$include}
   printf '%s\n' "$tpl" >"$dir/unbound.conf"
   lab_exec srv unbound-checkconf "$dir/unbound.conf" >"$LAB_TMP/log/unbound-checkconf.log" 2>&1 ||
@@ -403,13 +450,125 @@ lab_set_resolver() {
   echo "options timeout:2 attempts:1" >>"/etc/netns/$ns/resolv.conf"
 }
 
+# lab_set_hosts ROLE "ADDR NAME..."...: gives ROLE's namespace its own /etc/hosts (localhost plus
+# the given lines), e.g. so a client that resolves its argument itself reaches a lab address
+# without DNS traffic. Removed by lab_down.
+lab_set_hosts() {
+  local role=$1 ns
+  shift
+  ns=$(lab_ns "$role")
+  mkdir -p "/etc/netns/$ns"
+  echo "/etc/netns/$ns" >>"$LAB_TMP/etc_dirs"
+  printf '%s\n' "127.0.0.1 localhost" "::1 localhost" "$@" >"/etc/netns/$ns/hosts"
+}
+
+# --- Clients. Each runs inside ROLE's namespace, prints what the server answered on stdout
+# (diagnostics on stderr) and returns the client's exit status, so a test can assert both
+# "allowed" (status 0, expected body) and "blocked" (non-zero, or NXDOMAIN / no answer). ---
+
+# lab_dns ROLE [-t] [-6] [-s SERVER] NAME [TYPE]: kdig query (default A, UDP, to $LAB_DNS_V4;
+# -t TCP; -6 to $LAB_DNS_V6 over IPv6; -s another server, e.g. a DNS proxy on the gateway).
+# Prints the status line ("status: NOERROR") then the answer records, one a line, fields
+# separated by one space ("vk.com. 300 IN A 198.51.100.10"); kdig's errors as they come.
+lab_dns() {
+  local role=$1 server=$LAB_DNS_V4 opts=() out rc
+  shift
+  while [[ $# -gt 0 && "$1" == -* ]]; do
+    case $1 in
+      -t) opts+=(+tcp) ;;
+      -6) server=$LAB_DNS_V6 ;;
+      -s) server=$2; shift ;;
+      *) lab_die "lab_dns: unknown option $1" ;;
+    esac
+    shift
+  done
+  rc=0
+  out=$(lab_exec "$role" kdig "@$server" "${opts[@]}" +timeout=3 +retry=1 +noall +header \
+    +answer "$1" "${2:-A}" 2>&1) || rc=$?
+  # +header prints ";; ->>HEADER<<- opcode: QUERY; status: NOERROR; id: N"
+  awk '/^;;.*status: / { sub(/.*status: /, ""); sub(/;.*/, ""); print "status: " $0; next }
+       !/^;/ && NF { $1 = $1; print }' <<<"$out"
+  return "$rc"
+}
+
+# lab_https ROLE NAME [-6] [-a ADDR] [-k]: curl GET https://NAME/ with SNI NAME, connecting to
+# $LAB_WEB_V4 (or $LAB_WEB_V6 with -6, or ADDR) without DNS; verifies against the lab CA unless
+# -k. Prints the body ("egressguard lab: NAME").
+lab_https() {
+  local role=$1 name=$2 addr=$LAB_WEB_V4 tls=(--cacert "$LAB_CA_CERT") fam=()
+  shift 2
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      -6) addr=$LAB_WEB_V6; fam=(-6) ;;
+      -a) addr=$2; shift ;;
+      -k) tls=(-k) ;;
+      *) lab_die "lab_https: unknown option $1" ;;
+    esac
+    shift
+  done
+  [[ "$addr" == *:* ]] && addr="[$addr]"
+  lab_exec "$role" curl -sS --fail --max-time 10 "${fam[@]}" "${tls[@]}" \
+    --resolve "$name:443:$addr" "https://$name/"
+}
+
+# lab_http ROLE NAME [-6] [-a ADDR]: curl GET http://NAME/ (Host: NAME) to $LAB_WEB_V4 (or v6,
+# or ADDR) without DNS. Prints the body.
+lab_http() {
+  local role=$1 name=$2 addr=$LAB_WEB_V4 fam=()
+  shift 2
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      -6) addr=$LAB_WEB_V6; fam=(-6) ;;
+      -a) addr=$2; shift ;;
+      *) lab_die "lab_http: unknown option $1" ;;
+    esac
+    shift
+  done
+  [[ "$addr" == *:* ]] && addr="[$addr]"
+  lab_exec "$role" curl -sS --fail --max-time 10 "${fam[@]}" --resolve "$name:80:$addr" \
+    "http://$name/"
+}
+
+# lab_tls ROLE NAME [ADDR]: openssl s_client handshake with SNI NAME to ADDR:443 (default
+# $LAB_WEB_V4), verifying chain and host name against the lab CA; sends nothing. Prints
+# s_client's brief summary (includes "Verification: OK").
+lab_tls() {
+  local role=$1 name=$2 addr=${3:-$LAB_WEB_V4}
+  [[ "$addr" == *:* ]] && addr="[$addr]"
+  lab_exec "$role" timeout 15 openssl s_client -brief -connect "$addr:443" -servername "$name" \
+    -CAfile "$LAB_CA_CERT" -verify_return_error -verify_hostname "$name" </dev/null 2>&1
+}
+
+# lab_quic ROLE NAME [ADDR]: HTTP/3 GET https://NAME/ over QUIC v1 with the ngtcp2 client
+# (gtlsclient) to ADDR:443 (default $LAB_QUIC_V4), SNI NAME. gtlsclient sends SNI "localhost"
+# when given an address, so it is given NAME, resolved through a private /etc/hosts bind-mounted
+# for this one call (no DNS packets). It does not verify the certificate. Prints the body.
+lab_quic() {
+  local role=$1 name=$2 addr=${3:-$LAB_QUIC_V4} dir rc=0
+  dir=$(mktemp -d "$LAB_TMP/quic-client.XXXXXX")
+  printf '%s\n' "127.0.0.1 localhost" "$addr $name" >"$dir/hosts"
+  # shellcheck disable=SC2016
+  lab_exec "$role" unshare --mount --propagation private sh -c \
+    'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$dir/hosts" \
+    timeout 20 gtlsclient -q --exit-on-all-streams-close --timeout=5s --handshake-timeout=5s \
+    --download="$dir" "$name" 443 "https://$name/" >"$dir/client.log" 2>&1 || rc=$?
+  if [[ $rc == 0 && -f "$dir/index.html" ]]; then
+    cat "$dir/index.html"
+  else
+    cat "$dir/client.log" >&2
+    [[ $rc == 0 ]] && rc=1
+  fi
+  rm -rf "$dir"
+  return "$rc"
+}
+
 # lab_capture_start NAME ROLE IFACE FILE [FILTER...]: tcpdump (full snaplen, pcap format,
 # packet-buffered) on IFACE inside ROLE, writing FILE; returns once tcpdump is listening.
 lab_capture_start() {
   lab_require_tools tcpdump
   local name=$1 role=$2 ifn=$3 file=$4 i
   shift 4
-  lab_spawn "$role" "$name" tcpdump -n -i "$ifn" -s 0 -U -Z root -w "$file" "$@"
+  lab_spawn "$role" "$name" tcpdump -n -i "$ifn" -s 0 -U --immediate-mode -Z root -w "$file" "$@"
   for ((i = 0; i < 100; i++)); do
     grep -q "listening on" "$LAB_TMP/log/$name.log" 2>/dev/null && return 0
     lab_check_alive "$name"
@@ -419,10 +578,11 @@ lab_capture_start() {
 }
 
 # lab_capture_stop NAME: stops the capture cleanly (SIGINT flushes the file) and prints
-# tcpdump's summary to stderr.
+# tcpdump's summary to stderr. Waits a second first: packets still in the kernel's capture ring
+# when tcpdump stops are lost.
 lab_capture_stop() {
-  sleep 0.3
-  lab_stop "$1" INT || true
+  sleep 1
+  lab_stop "$1" INT
   grep -E "captured|dropped" "$LAB_TMP/log/$1.log" | sed "s/^/lab[$LAB_PREFIX]: $1: /" >&2 || true
 }
 
@@ -439,7 +599,7 @@ lab_down() {
     sleep 0.2
     while read -r pid name; do
       kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
+      { wait "$pid"; } 2>/dev/null || true
     done <"$LAB_TMP/pids"
     : >"$LAB_TMP/pids"
   fi
@@ -455,6 +615,7 @@ lab_down() {
     while read -r dir; do
       [[ "$dir" == /etc/netns/"$LAB_PREFIX"-* ]] && rm -rf "$dir"
     done <"$LAB_TMP/etc_dirs"
+    rmdir /etc/netns 2>/dev/null || true # only if empty: another run may be using it
   fi
   if [[ "${LAB_KEEP_TMP:-0}" == 1 ]]; then
     lab_log "down (kept $LAB_TMP)"
