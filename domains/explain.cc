@@ -3,7 +3,7 @@
 namespace egressguard::domains {
 
 std::string format_rule(const RuleInfo& rule, ListFormat format) {
-  const std::string name(rule.name);
+  std::string name(rule.name);
   switch (format) {
     case ListFormat::Plain:
     case ListFormat::Hosts:
@@ -46,7 +46,7 @@ std::string format_rule(const RuleInfo& rule, ListFormat format) {
 
 std::string describe_rule(const RuleInfo& rule) {
   const std::string action(describe(rule.action));
-  const std::string name(rule.name);
+  std::string name(rule.name);
   switch (rule.kind) {
     case RuleKind::Exact:
       return action + " exactly " + name;

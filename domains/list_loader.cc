@@ -1,10 +1,11 @@
 #include "domains/list_loader.h"
 
 #include <cerrno>
-#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <system_error>
 
 #include "domains/adblock_format.h"
 #include "domains/hosts_format.h"
@@ -23,17 +24,23 @@ std::string where(std::string_view path, std::size_t line) {
 Result<LoadedList, std::vector<std::string>> load_list(const std::string& path,
                                                        std::uint32_t list_id,
                                                        const ListOptions& options) {
+  std::error_code status;
+  if (std::filesystem::is_directory(path, status)) {
+    return fail(std::vector<std::string>{path + ": cannot open: is a directory"});
+  }
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int error = errno;
     return fail(std::vector<std::string>{
-        path + ": cannot open: " + (error != 0 ? std::strerror(error) : "unknown error")});
+        path + ": cannot open: " +
+        (error != 0 ? std::generic_category().message(error) : std::string("unknown error"))});
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) {
-    return fail(std::vector<std::string>{path + ": cannot read: " + std::strerror(errno)});
+    return fail(std::vector<std::string>{
+        path + ": cannot read: " + std::generic_category().message(errno)});
   }
   return load_list_text(buffer.view(), path, list_id, options);
 }

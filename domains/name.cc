@@ -1,5 +1,6 @@
 #include "domains/name.h"
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -40,9 +41,9 @@ std::string describe_bad_char(char c) {
     return "label contains '*': a wildcard is only allowed as a leading \"*.\"";
   }
   if (byte < 0x20 || byte >= 0x7f) {
-    char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02x", byte);
-    return std::string("label contains byte ") + hex;
+    std::array<char, 8> hex{};
+    std::snprintf(hex.data(), hex.size(), "0x%02x", byte);
+    return std::string("label contains byte ") + hex.data();
   }
   return std::string("label contains '") + c + "'";
 }
@@ -217,9 +218,9 @@ std::string escape_for_message(std::string_view in) {
       out += '\\';
       out += c;
     } else if (byte < 0x20 || byte >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
-      out += hex;
+      std::array<char, 8> hex{};
+      std::snprintf(hex.data(), hex.size(), "\\x%02x", byte);
+      out += hex.data();
     } else {
       out += c;
     }

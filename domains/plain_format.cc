@@ -1,5 +1,7 @@
 #include "domains/plain_format.h"
 
+#include <array>
+
 #include <arpa/inet.h>
 
 #include "domains/line_text.h"
@@ -10,9 +12,9 @@ namespace {
 
 bool is_ip_literal(std::string_view word) {
   const std::string text(word);
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+  std::array<unsigned char, 16> buffer{};
+  return inet_pton(AF_INET, text.c_str(), buffer.data()) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer.data()) == 1;
 }
 
 }  // namespace

@@ -63,8 +63,7 @@ WriteOutcome feed_crypto_chunks(ReassemblyPool& pool, std::uint32_t buffer,
       all.truncated = true;
       continue;
     }
-    const WriteOutcome w =
-        pool.write(buffer, static_cast<std::uint32_t>(chunk.offset), chunk.data);
+    const WriteOutcome w = pool.write(buffer, static_cast<std::uint32_t>(chunk.offset), chunk.data);
     all.added |= w.added;
     all.overlap |= w.overlap;
     all.conflict |= w.conflict;

@@ -38,9 +38,8 @@ bool endpoint_less(const parse::IpAddress& x, std::uint16_t xp, const parse::IpA
 
 }  // namespace
 
-FlowKey make_flow_key(const parse::IpAddress& src, std::uint16_t sport,
-                      const parse::IpAddress& dst, std::uint16_t dport, std::uint8_t proto,
-                      bool& src_is_a) noexcept {
+FlowKey make_flow_key(const parse::IpAddress& src, std::uint16_t sport, const parse::IpAddress& dst,
+                      std::uint16_t dport, std::uint8_t proto, bool& src_is_a) noexcept {
   FlowKey key;
   key.proto = proto;
   src_is_a = !endpoint_less(dst, dport, src, sport);
@@ -95,12 +94,13 @@ bool FlowTable::grow() noexcept {
   if (allocated_ >= max_flows_) {
     return false;
   }
-  std::unique_ptr<Flow[]> chunk(new (std::nothrow) Flow[kChunkSize]);
+  // Chunk k holds indices [k * kChunkSize, ...); only the last one may be shorter.
+  const std::uint32_t count = std::min(kChunkSize, max_flows_ - allocated_);
+  std::unique_ptr<Flow[]> chunk(new (std::nothrow) Flow[count]);
   if (!chunk) {
     return false;
   }
   chunks_.push_back(std::move(chunk));  // reserved in the constructor: no reallocation
-  const std::uint32_t count = std::min(kChunkSize, max_flows_ - allocated_);
   for (std::uint32_t i = count; i > 0; --i) {
     const std::uint32_t index = allocated_ + i - 1;
     at(index).hash_next = free_head_;
@@ -184,7 +184,7 @@ void FlowTable::lru_push_front(std::uint32_t index) noexcept {
 
 std::uint64_t FlowTable::memory_bytes() const noexcept {
   return std::uint64_t{buckets_.size()} * sizeof(std::uint32_t) +
-         std::uint64_t{chunks_.size()} * kChunkSize * sizeof(Flow);
+         std::uint64_t{allocated_} * sizeof(Flow);
 }
 
 }  // namespace egressguard::inspect

@@ -29,9 +29,8 @@ struct FlowKey {
 };
 
 // The canonical key of a packet; `src_is_a` tells which side sent it.
-FlowKey make_flow_key(const parse::IpAddress& src, std::uint16_t sport,
-                      const parse::IpAddress& dst, std::uint16_t dport, std::uint8_t proto,
-                      bool& src_is_a) noexcept;
+FlowKey make_flow_key(const parse::IpAddress& src, std::uint16_t sport, const parse::IpAddress& dst,
+                      std::uint16_t dport, std::uint8_t proto, bool& src_is_a) noexcept;
 
 // Everything the Inspector keeps per flow (about 140 bytes).
 struct Flow {
@@ -43,23 +42,23 @@ struct Flow {
   std::uint64_t last_seen_us = 0;
   std::uint64_t flow_id = 0;
 
-  Decision decision;               // cached once `done`
-  std::uint32_t flags = 0;         // FlowFlag bits
-  std::uint32_t group = 0;         // the client's group in the snapshot of `policy_version`
+  Decision decision;                 // cached once `done`
+  std::uint32_t flags = 0;           // FlowFlag bits
+  std::uint32_t group = 0;           // the client's group in the snapshot of `policy_version`
   std::uint32_t policy_version = 0;  // low 32 bits of PolicySnapshot::version()
   std::uint32_t buffer = kNoBuffer;  // ReassemblyPool buffer while reassembling
-  std::uint32_t tcp_isn = 0;       // client's first stream byte (SYN seq + 1, or first data seq)
-  std::uint32_t stream_next = 0;   // stream offset of the first byte not consumed (DNS over TCP)
+  std::uint32_t tcp_isn = 0;         // client's first stream byte (SYN seq + 1, or first data seq)
+  std::uint32_t stream_next = 0;     // stream offset of the first byte not consumed (DNS over TCP)
   std::uint16_t packets_inspected = 0;  // client payload packets looked at while undecided
   std::uint16_t vlan = 0;
   AppProto app = AppProto::None;
   std::uint8_t interface = 0;  // index into the Inspector's interface names; 0 = unknown
   bool client_is_a = true;     // the initiator is key.a
   bool has_isn = false;
-  bool done = false;           // decided: later packets get `decision` without parsing
-  bool named = false;          // a name was seen
+  bool done = false;   // decided: later packets get `decision` without parsing
+  bool named = false;  // a name was seen
   bool has_vlan = false;
-  bool closed = false;         // FIN or RST seen
+  bool closed = false;  // FIN or RST seen
   bool in_use = false;
 };
 
@@ -79,7 +78,9 @@ class FlowTable {
   // The least recently used flow, or kNoFlow when empty.
   std::uint32_t oldest() const noexcept { return lru_tail_; }
 
-  Flow& at(std::uint32_t index) noexcept { return chunks_[index >> kChunkShift][index & kChunkMask]; }
+  Flow& at(std::uint32_t index) noexcept {
+    return chunks_[index >> kChunkShift][index & kChunkMask];
+  }
   const Flow& at(std::uint32_t index) const noexcept {
     return chunks_[index >> kChunkShift][index & kChunkMask];
   }

@@ -24,6 +24,8 @@ namespace {
 constexpr std::uint16_t kPortDns = 53;
 constexpr std::uint16_t kPortMdns = 5353;
 constexpr std::uint16_t kPortLlmnr = 5355;
+// Questions read from one DNS message; real queries have 1, mDNS a handful.
+constexpr std::uint16_t kMaxDnsQuestions = 32;
 // An HTTP method token is at most this long before its space ("PROPPATCH", "MKCALENDAR" ...).
 constexpr std::size_t kMaxMethodLength = 16;
 
@@ -96,10 +98,22 @@ bool record_fragmented(ByteSpan stream) noexcept {
   return r.ok() && std::uint32_t{record_length} < handshake_length + 4;
 }
 
+// A lower bound of the stream length that holds the whole ClientHello: its first record header,
+// handshake header and body (more records add more headers). Past the available bytes: +1.
+std::uint32_t tls_bytes_needed(ByteSpan stream) noexcept {
+  ByteReader r(stream);
+  r.skip(5);
+  r.skip(1);
+  const std::uint32_t handshake_length = r.u24();
+  if (!r.ok()) {
+    return static_cast<std::uint32_t>(std::min<std::size_t>(stream.size() + 1, 9));
+  }
+  return std::max(5 + 4 + handshake_length, static_cast<std::uint32_t>(stream.size() + 1));
+}
+
 }  // namespace
 
-Inspector::Inspector(const PolicyStore& store, const InspectConfig& config,
-                     ObservationSink* sink)
+Inspector::Inspector(const PolicyStore& store, const InspectConfig& config, ObservationSink* sink)
     : store_(store),
       config_(config),
       sink_(sink),
@@ -174,6 +188,7 @@ Decision Inspector::inspect_packet(const parse::PacketView& packet,
 }
 
 Decision Inspector::process(const parse::PacketView& packet, const PacketMeta& meta) noexcept {
+  last_ts_us_ = std::max(last_ts_us_, meta.ts_us);
   if (++packets_since_refresh_ >= config_.policy_refresh_packets) {
     refresh_policy();
   }
@@ -204,8 +219,8 @@ Decision Inspector::process(const parse::PacketView& packet, const PacketMeta& m
       flow.flags |= kFlagIpFragment;
       FragmentEntry& slot =
           fragments_[fragment_slot(packet.src, packet.dst, packet.frag_id, packet.l4)];
-      slot = FragmentEntry{packet.src, packet.dst, packet.frag_id, packet.l4, true, index,
-                           flow.flow_id};
+      slot = FragmentEntry{packet.src, packet.dst, packet.frag_id, packet.l4,
+                           true,       index,      flow.flow_id};
     }
     const PacketContext ctx{packet, meta, src_is_a == flow.client_is_a};
     result = packet.l4 == parse::kIpProtoTcp ? handle_tcp(flow, ctx) : handle_udp(flow, ctx);
@@ -231,8 +246,7 @@ Decision Inspector::unnamed_for_source(const parse::PacketView& packet,
 std::size_t Inspector::fragment_slot(const parse::IpAddress& src, const parse::IpAddress& dst,
                                      std::uint32_t id, std::uint8_t proto) const noexcept {
   const std::uint64_t h = (src.hash() * 31 + dst.hash()) ^ (std::uint64_t{id} << 8 | proto);
-  return static_cast<std::size_t>((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ULL >> 54) %
-         kFragmentSlots;
+  return static_cast<std::size_t>((h ^ (h >> 29)) * 0x9e3779b97f4a7c15ULL >> 54) % kFragmentSlots;
 }
 
 Decision Inspector::later_fragment(const parse::PacketView& packet,
@@ -288,15 +302,15 @@ std::uint32_t Inspector::create_flow(const parse::PacketView& packet, const Pack
     if (oldest == kNoFlow || flows_.at(oldest).last_seen_us + idle_timeout_us_ >= meta.ts_us) {
       break;
     }
-    drop_flow(oldest, meta.ts_us, false);
+    drop_flow(oldest, meta.ts_us, DropReason::Expired);
   }
   if (flows_.full()) {
-    drop_flow(flows_.oldest(), meta.ts_us, true);
+    drop_flow(flows_.oldest(), meta.ts_us, DropReason::Evicted);
   }
   std::uint32_t index = flows_.insert(key, hash);
   if (index == kNoFlow && flows_.oldest() != kNoFlow) {
     // Allocation failed: reuse the least recently used entry.
-    drop_flow(flows_.oldest(), meta.ts_us, true);
+    drop_flow(flows_.oldest(), meta.ts_us, DropReason::Evicted);
     index = flows_.insert(key, hash);
   }
   if (index == kNoFlow) {
@@ -357,7 +371,7 @@ void Inspector::sync_group(Flow& flow, const PacketContext& ctx) noexcept {
   flow.decision = snapshot_->decide_unnamed(flow.group);
 }
 
-void Inspector::drop_flow(std::uint32_t index, std::uint64_t now_us, bool evicted) noexcept {
+void Inspector::drop_flow(std::uint32_t index, std::uint64_t now_us, DropReason why) noexcept {
   Flow& flow = flows_.at(index);
   if (!flow.done) {
     if (flow.app == AppProto::None && flow.buffer != kNoBuffer &&
@@ -367,15 +381,18 @@ void Inspector::drop_flow(std::uint32_t index, std::uint64_t now_us, bool evicte
         flow.app = AppProto::Tls;  // only later segments arrived: judge by the port
       }
     }
+    if (flow.buffer != kNoBuffer && pool_.has_hole(flow.buffer)) {
+      flow.flags |= kFlagGap;
+    }
     if (flow.app == AppProto::Tls || flow.app == AppProto::Quic) {
       finish_unnamed(flow, flow.app, {}, nullptr, now_us);
     }
   }
   release_buffer(flow);
   flows_.remove(index);
-  if (evicted) {
+  if (why == DropReason::Evicted) {
     ++stats_.flows_evicted;
-  } else {
+  } else if (why == DropReason::Expired) {
     ++stats_.flows_expired;
   }
   stats_.active_flows = flows_.size();
@@ -388,7 +405,13 @@ void Inspector::expire(std::uint64_t now_us) noexcept {
     if (oldest == kNoFlow || flows_.at(oldest).last_seen_us + idle_timeout_us_ >= now_us) {
       break;
     }
-    drop_flow(oldest, now_us, false);
+    drop_flow(oldest, now_us, DropReason::Expired);
+  }
+}
+
+void Inspector::flush() noexcept {
+  while (flows_.oldest() != kNoFlow) {
+    drop_flow(flows_.oldest(), last_ts_us_, DropReason::Flushed);
   }
 }
 
@@ -464,8 +487,7 @@ Decision Inspector::handle_tcp(Flow& flow, const PacketContext& ctx) noexcept {
     sync_group(flow, ctx);
     tcp_client_data(flow, ctx);
   }
-  if (!flow.done && flow.closed &&
-      ((p.tcp_flags & parse::kTcpRst) != 0 || ctx.from_client)) {
+  if (!flow.done && flow.closed && ((p.tcp_flags & parse::kTcpRst) != 0 || ctx.from_client)) {
     if (flow.buffer != kNoBuffer && pool_.has_hole(flow.buffer)) {
       flow.flags |= kFlagGap;
     }
@@ -485,12 +507,9 @@ void Inspector::tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept {
     flow.has_isn = true;
     flow.flags |= kFlagMidStream;
   }
-  if (flow.app != AppProto::Dns) {
-    ++flow.packets_inspected;
-  }
+  bool progress = false;  // the in-order stream grew
   // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
-  const std::uint32_t first_byte =
-      p.tcp_seq + ((p.tcp_flags & parse::kTcpSyn) != 0 ? 1U : 0U);
+  const std::uint32_t first_byte = p.tcp_seq + ((p.tcp_flags & parse::kTcpSyn) != 0 ? 1U : 0U);
   const std::uint32_t offset = first_byte - flow.tcp_isn;
   ByteSpan data = p.payload;
 
@@ -508,6 +527,7 @@ void Inspector::tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept {
     }
     if (delta <= 0 && !data.empty()) {
       // In order and nothing buffered: parse in place, copy only what is still needed.
+      progress = true;
       const std::uint32_t consumed = parse_stream(flow, data, false, ctx);
       if (flow.done) {
         return;
@@ -522,6 +542,9 @@ void Inspector::tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept {
         pool_.state(flow.buffer).base = flow.stream_next;
         const WriteOutcome w = pool_.write(flow.buffer, flow.stream_next, data);
         pool_.state(flow.buffer).packets = 1;
+        if (flow.app == AppProto::Tls) {
+          pool_.state(flow.buffer).need = tls_bytes_needed(data);
+        }
         if (w.truncated) {
           flow.flags |= kFlagTruncated;
         }
@@ -563,7 +586,8 @@ void Inspector::tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept {
       ++pool_.state(flow.buffer).packets;
     }
     const ByteSpan stream = pool_.contiguous(flow.buffer);
-    if (stream.size() > before) {
+    progress = stream.size() > before;
+    if (progress && worth_parsing(flow, stream, before)) {
       const std::uint32_t consumed = parse_stream(flow, stream, true, ctx);
       if (flow.done) {
         return;
@@ -585,11 +609,32 @@ void Inspector::tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept {
     finish_unnamed(flow, flow.app, {}, &ctx, ctx.meta.ts_us);
     return;
   }
-  if (flow.app != AppProto::Dns && flow.packets_inspected >= config_.max_packets_per_flow_inspected) {
+  // Packets that add in-order bytes are bounded by stream_bytes; the others (holes, repeats)
+  // by max_packets_per_flow_inspected.
+  if (!progress && flow.packets_inspected < 0xffff) {
+    ++flow.packets_inspected;
+  }
+  if (flow.app != AppProto::Dns &&
+      flow.packets_inspected >= config_.max_packets_per_flow_inspected) {
     if (flow.buffer != kNoBuffer && pool_.has_hole(flow.buffer)) {
       flow.flags |= kFlagGap;
     }
     finish_unnamed(flow, flow.app, {}, &ctx, ctx.meta.ts_us);
+  }
+}
+
+bool Inspector::worth_parsing(Flow& flow, ByteSpan stream, std::size_t before) noexcept {
+  // 1-byte segments must not make every packet re-parse the whole prefix (quadratic work):
+  // TLS waits for the length its headers promise, HTTP for a new line end.
+  switch (flow.app) {
+    case AppProto::Tls:
+      return stream.size() >= pool_.state(flow.buffer).need;
+    case AppProto::Http: {
+      const ByteSpan added = stream.subspan(before);
+      return std::find(added.begin(), added.end(), std::uint8_t{'\n'}) != added.end();
+    }
+    default:
+      return true;
   }
 }
 
@@ -632,6 +677,9 @@ void Inspector::parse_tls_stream(Flow& flow, ByteSpan stream, bool buffered,
   if (!handshake) {
     switch (handshake.error()) {
       case parse::TlsParseError::NeedMore:
+        if (flow.buffer != kNoBuffer) {
+          pool_.state(flow.buffer).need = tls_bytes_needed(stream);
+        }
         return;
       case parse::TlsParseError::NotTls:
         finish_unnamed(flow, AppProto::None, {}, &ctx, ctx.meta.ts_us);
@@ -748,16 +796,41 @@ void Inspector::dns_message(Flow& flow, ByteSpan message, const PacketContext& c
   if (is_ip_literal(parsed->qname)) {
     extra |= kFlagIpLiteral;
   }
-  const Decision decision =
-      decide_named(flow, AppProto::Dns, parsed->qname, parsed->qname, extra, {}, parsed->qtype,
-                   &ctx);
+  const Decision decision = decide_named(flow, AppProto::Dns, parsed->qname, parsed->qname, extra,
+                                         {}, parsed->qtype, &ctx);
+  note_dns_decision(flow, decision);
+  // Further questions (mDNS asks several at once): each one is a name too.
+  std::size_t offset = parsed->question_end;
+  const std::uint16_t questions = std::min<std::uint16_t>(parsed->qdcount, kMaxDnsQuestions);
+  for (std::uint16_t q = 1; q < questions; ++q) {
+    bool odd = false;
+    const auto name = parse::read_dns_name(message, offset, dns_name_, &odd);
+    ByteReader r(message.subspan(std::min(offset, message.size())));
+    const std::uint16_t qtype = r.u16();
+    r.skip(2);
+    if (!name || !r.ok()) {
+      ++stats_.dns_parse_errors;
+      break;
+    }
+    offset += 4;
+    std::uint32_t more = odd ? std::uint32_t{kFlagOddBytes} : 0U;
+    if (is_ip_literal(*name)) {
+      more |= kFlagIpLiteral;
+    }
+    note_dns_decision(flow, decide_named(flow, AppProto::Dns, *name, *name, more, {}, qtype, &ctx));
+  }
+}
+
+void Inspector::note_dns_decision(Flow& flow, const Decision& decision) noexcept {
   if (!dns_decided_ || decision.verdict == Verdict::Block) {
     dns_decision_ = decision;
     dns_decided_ = true;
   }
-  // UDP: the flow answers like its last query. TCP: one blocked query taints the connection
-  // (a dropped segment is retransmitted with the same bytes, already consumed here).
-  if (flow.key.proto == parse::kIpProtoUdp || flow.decision.verdict != Verdict::Block) {
+  // UDP: the flow answers like its last query packet. TCP: one blocked query taints the
+  // connection (a dropped segment is retransmitted with the same bytes, already consumed here).
+  if (flow.key.proto == parse::kIpProtoUdp) {
+    flow.decision = dns_decision_;
+  } else if (flow.decision.verdict != Verdict::Block) {
     flow.decision = decision;
   }
 }
@@ -801,19 +874,30 @@ void Inspector::quic_datagram(Flow& flow, const PacketContext& ctx) noexcept {
   }
   const auto initial = parse::decrypt_client_initial(datagram, key, quic_scratch_);
   if (!initial) {
-    switch (initial.error()) {
-      case parse::QuicError::GquicPlaintext: {
-        flow.app = AppProto::Quic;
-        const auto sni = parse::gquic_chlo_sni(datagram);
-        if (sni) {
-          const std::uint32_t extra = has_odd_bytes(*sni) ? std::uint32_t{kFlagOddBytes} : 0U;
-          decide_named(flow, AppProto::Quic, *sni, *sni, extra, {}, 0, &ctx);
-        } else if (sni.error() == parse::QuicError::NoSni) {
-          flow.flags |= kFlagNoSni;
-          finish_unnamed(flow, AppProto::Quic, {}, &ctx, ctx.meta.ts_us);
-        }
+    const parse::QuicError error = initial.error();
+    if (error == parse::QuicError::GquicPlaintext || error == parse::QuicError::NotQuic ||
+        error == parse::QuicError::ShortHeader || error == parse::QuicError::UnsupportedVersion) {
+      // Google QUIC up to Q046 sends its CHLO in plaintext, older versions behind the gQUIC
+      // public header (which is not an IETF long header).
+      const auto sni = parse::gquic_chlo_sni(datagram);
+      if (sni) {
+        const std::uint32_t extra = has_odd_bytes(*sni) ? std::uint32_t{kFlagOddBytes} : 0U;
+        decide_named(flow, AppProto::Quic, *sni, *sni, extra, {}, 0, &ctx);
         return;
       }
+      if (sni.error() == parse::QuicError::NoSni) {
+        flow.flags |= kFlagNoSni;
+        finish_unnamed(flow, AppProto::Quic, {}, &ctx, ctx.meta.ts_us);
+        return;
+      }
+      if (error == parse::QuicError::GquicPlaintext || sni.error() == parse::QuicError::NoChlo) {
+        flow.app = AppProto::Quic;  // gQUIC, but not the CHLO packet: wait for it
+        return;
+      }
+    }
+    switch (error) {
+      case parse::QuicError::GquicPlaintext:
+        return;
       case parse::QuicError::DecryptFailed:
       case parse::QuicError::BadFrame:
       case parse::QuicError::TooManyChunks:
@@ -835,10 +919,9 @@ void Inspector::quic_datagram(Flow& flow, const PacketContext& ctx) noexcept {
         if (flow.app == AppProto::None) {
           // No Initial we can read on the first client datagram: not inspectable. An unknown
           // QUIC version is still reported as an unnamed QUIC flow.
-          finish_unnamed(flow,
-                         parse::looks_like_quic_long_header(datagram) ? AppProto::Quic
-                                                                       : AppProto::None,
-                         {}, &ctx, ctx.meta.ts_us);
+          finish_unnamed(
+              flow, parse::looks_like_quic_long_header(datagram) ? AppProto::Quic : AppProto::None,
+              {}, &ctx, ctx.meta.ts_us);
         }
         return;
     }
@@ -897,7 +980,8 @@ void Inspector::quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool goo
   if (prefix.size() < *length) {
     return;
   }
-  std::uint32_t extra = pool_.state(flow.buffer).packets > 1 ? std::uint32_t{kFlagQuicMultiPacket} : 0U;
+  std::uint32_t extra =
+      pool_.state(flow.buffer).packets > 1 ? std::uint32_t{kFlagQuicMultiPacket} : 0U;
   const ByteSpan message = prefix.first(*length);
   if (google) {
     const auto sni = parse::gquic_chlo_message_sni(message);
@@ -1031,9 +1115,11 @@ void Inspector::observe(const Flow& flow, AppProto app, std::string_view name,
   o.alpn = alpn;
   o.dns_qtype = qtype;
   o.decision = decision;
+  o.policy = snapshot_;
   o.flags = flow.flags;
   o.flow_id = flow.flow_id;
-  o.interface = ctx != nullptr ? ctx->meta.interface : std::string_view(interfaces_[flow.interface]);
+  o.interface =
+      ctx != nullptr ? ctx->meta.interface : std::string_view(interfaces_[flow.interface]);
   if (flow.has_vlan) {
     o.vlan = flow.vlan;
   }

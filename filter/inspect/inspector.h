@@ -46,6 +46,9 @@ class Inspector {
   // Removes flows idle for longer than flow_idle_timeout_s at `now_us` (packet time), and picks
   // up a new policy snapshot. Undecided TLS/QUIC flows are reported as unnamed.
   void expire(std::uint64_t now_us) noexcept;
+  // Ends every flow now (end of a capture, shutdown): undecided TLS/QUIC flows are reported as
+  // unnamed, buffers are freed, the table is empty afterwards. Not counted as expiry.
+  void flush() noexcept;
   // Loads the PolicyStore's current snapshot now (otherwise every policy_refresh_packets
   // packets). Flows already decided keep their decision.
   void refresh_policy() noexcept;
@@ -78,7 +81,8 @@ class Inspector {
                             std::uint32_t id, std::uint8_t proto) const noexcept;
   std::uint32_t create_flow(const parse::PacketView& packet, const PacketMeta& meta,
                             const FlowKey& key, std::uint32_t hash, bool src_is_a) noexcept;
-  void drop_flow(std::uint32_t index, std::uint64_t now_us, bool evicted) noexcept;
+  enum class DropReason : std::uint8_t { Expired, Evicted, Flushed };
+  void drop_flow(std::uint32_t index, std::uint64_t now_us, DropReason why) noexcept;
   void reset_flow(Flow& flow) noexcept;
   void sync_group(Flow& flow, const PacketContext& ctx) noexcept;
   std::uint8_t intern_interface(std::string_view name) noexcept;
@@ -86,6 +90,7 @@ class Inspector {
   Decision handle_tcp(Flow& flow, const PacketContext& ctx) noexcept;
   Decision handle_udp(Flow& flow, const PacketContext& ctx) noexcept;
   void tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept;
+  bool worth_parsing(Flow& flow, ByteSpan stream, std::size_t before) noexcept;
   // Parses the client stream from its first unconsumed byte; returns bytes consumed (DNS).
   std::uint32_t parse_stream(Flow& flow, ByteSpan stream, bool buffered,
                              const PacketContext& ctx) noexcept;
@@ -95,6 +100,8 @@ class Inspector {
                          const PacketContext& ctx) noexcept;
   std::uint32_t parse_dns_stream(Flow& flow, ByteSpan stream, const PacketContext& ctx) noexcept;
   void dns_message(Flow& flow, ByteSpan message, const PacketContext& ctx) noexcept;
+  // Keeps the packet's DNS decision (a block wins) and the flow's.
+  void note_dns_decision(Flow& flow, const Decision& decision) noexcept;
   void quic_datagram(Flow& flow, const PacketContext& ctx) noexcept;
   void quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool google) noexcept;
 
@@ -104,8 +111,8 @@ class Inspector {
                         std::string_view alpn, std::uint16_t qtype,
                         const PacketContext* ctx) noexcept;
   // The flow ends or gives up without a name: cache decide_unnamed; TLS/QUIC are observed.
-  void finish_unnamed(Flow& flow, AppProto app, std::string_view alpn,
-                      const PacketContext* ctx, std::uint64_t now_us) noexcept;
+  void finish_unnamed(Flow& flow, AppProto app, std::string_view alpn, const PacketContext* ctx,
+                      std::uint64_t now_us) noexcept;
   void release_buffer(Flow& flow) noexcept;
   std::uint32_t acquire_buffer(Flow& flow) noexcept;
   void count_decision(const Decision& decision) noexcept;
@@ -128,6 +135,7 @@ class Inspector {
   InspectStats stats_;
   std::uint64_t next_flow_id_ = 0;
   std::uint64_t idle_timeout_us_;
+  std::uint64_t last_ts_us_ = 0;  // latest packet time seen
 
   std::vector<FragmentEntry> fragments_;
   std::vector<std::string> interfaces_;  // index 0: unknown

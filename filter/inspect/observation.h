@@ -23,22 +23,22 @@ std::string_view describe(AppProto app) noexcept;
 
 // Per-flow evasion and visibility flags (a bitmask in Observation::flags).
 enum FlowFlag : std::uint32_t {
-  kFlagSplit = 1U << 0,              // ClientHello / Host spanned more than one TCP segment
-  kFlagOutOfOrder = 1U << 1,         // a client segment arrived ahead of a hole
-  kFlagOverlap = 1U << 2,            // overlapping segments, or a retransmission with other bytes
-  kFlagRetransmit = 1U << 3,         // a segment repeated bytes already seen, identically
-  kFlagRecordFragmented = 1U << 4,   // ClientHello across more than one TLS record
-  kFlagEch = 1U << 5,                // encrypted_client_hello offered (the SNI is the outer one)
-  kFlagEsni = 1U << 6,               // draft ESNI offered
-  kFlagNoSni = 1U << 7,              // a ClientHello without server_name
-  kFlagIpLiteral = 1U << 8,          // the SNI / Host is an IP address
-  kFlagIpFragment = 1U << 9,         // the flow carried IP fragments
-  kFlagQuicMultiPacket = 1U << 10,   // the ClientHello's CRYPTO data spanned several Initials
-  kFlagTruncated = 1U << 11,         // a reassembly bound was hit (stream_bytes or memory)
-  kFlagOddBytes = 1U << 12,          // the name has bytes a log line must escape
-  kFlagGap = 1U << 13,               // a missing segment kept the name from completing
-  kFlagMidStream = 1U << 14,         // the TCP handshake was not seen; stream starts mid-flow
-  kFlagDecryptFailed = 1U << 15,     // a QUIC Initial could not be decrypted
+  kFlagSplit = 1U << 0,             // ClientHello / Host spanned more than one TCP segment
+  kFlagOutOfOrder = 1U << 1,        // a client segment arrived ahead of a hole
+  kFlagOverlap = 1U << 2,           // overlapping segments, or a retransmission with other bytes
+  kFlagRetransmit = 1U << 3,        // a segment repeated bytes already seen, identically
+  kFlagRecordFragmented = 1U << 4,  // ClientHello across more than one TLS record
+  kFlagEch = 1U << 5,               // encrypted_client_hello offered (the SNI is the outer one)
+  kFlagEsni = 1U << 6,              // draft ESNI offered
+  kFlagNoSni = 1U << 7,             // a ClientHello without server_name
+  kFlagIpLiteral = 1U << 8,         // the SNI / Host is an IP address
+  kFlagIpFragment = 1U << 9,        // the flow carried IP fragments
+  kFlagQuicMultiPacket = 1U << 10,  // the ClientHello's CRYPTO data spanned several Initials
+  kFlagTruncated = 1U << 11,        // a reassembly bound was hit (stream_bytes or memory)
+  kFlagOddBytes = 1U << 12,         // the name has bytes a log line must escape
+  kFlagGap = 1U << 13,              // a missing segment kept the name from completing
+  kFlagMidStream = 1U << 14,        // the TCP handshake was not seen; stream starts mid-flow
+  kFlagDecryptFailed = 1U << 15,    // a QUIC Initial could not be decrypted
 };
 inline constexpr std::size_t kFlowFlagCount = 16;
 
@@ -83,8 +83,8 @@ class ObservationSink {
 
 // What the datapath knows about a packet besides its bytes.
 struct PacketMeta {
-  std::uint64_t ts_us = 0;      // capture or arrival time
-  std::string_view interface;   // ingress interface; empty when unknown
+  std::uint64_t ts_us = 0;     // capture or arrival time
+  std::string_view interface;  // ingress interface; empty when unknown
 };
 
 }  // namespace egressguard::inspect

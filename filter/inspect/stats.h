@@ -20,7 +20,7 @@ struct InspectStats {
   std::uint64_t bytes = 0;
   // Frames decode_packet refused, by DecodeError value (NotIp included).
   std::array<std::uint64_t, kDecodeErrorCount> decode_errors{};
-  std::uint64_t non_ip = 0;      // frames without IP (ARP, LLDP ...): DecodeError::NotIp
+  std::uint64_t non_ip = 0;       // frames without IP (ARP, LLDP ...): DecodeError::NotIp
   std::uint64_t non_tcp_udp = 0;  // IP packets of another protocol (ICMP, ESP ...)
 
   std::uint64_t flows_created = 0;
@@ -41,9 +41,9 @@ struct InspectStats {
   std::uint64_t quic_decrypt_failures = 0;
   std::uint64_t http_parse_errors = 0;
 
-  std::uint64_t reassembly_drops = 0;          // buffers refused: memory bound or pending list
-  std::uint64_t reassembly_bytes_in_use = 0;   // buffers handed out now
-  std::uint64_t reassembly_bytes_reserved = 0; // buffers allocated so far (<= reassembly_memory)
+  std::uint64_t reassembly_drops = 0;           // buffers refused: memory bound or pending list
+  std::uint64_t reassembly_bytes_in_use = 0;    // buffers handed out now
+  std::uint64_t reassembly_bytes_reserved = 0;  // buffers allocated so far (<= reassembly_memory)
   std::uint64_t fragments_attributed = 0;
   std::uint64_t fragments_unattributed = 0;
 

@@ -94,8 +94,8 @@ WriteOutcome ReassemblyPool::write(std::uint32_t id, std::uint32_t offset,
   // Signed distance from the window start, wrap-aware like TCP sequence numbers.
   std::int64_t start = static_cast<std::int32_t>(offset - s.base);
   if (start < 0) {
-    const auto skip = static_cast<std::size_t>(std::min<std::int64_t>(
-        -start, static_cast<std::int64_t>(bytes.size())));
+    const auto skip = static_cast<std::size_t>(
+        std::min<std::int64_t>(-start, static_cast<std::int64_t>(bytes.size())));
     bytes = bytes.subspan(skip);
     start = 0;
     if (bytes.empty()) {

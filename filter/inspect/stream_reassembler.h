@@ -35,9 +35,10 @@ struct ByteRange {
 
 // What a buffer holds besides its bytes.
 struct ReassemblyState {
-  std::uint32_t base = 0;  // stream offset (mod 2^32) of the first byte of the window
-  std::uint32_t writes = 0;  // writes that stored new bytes
+  std::uint32_t base = 0;     // stream offset (mod 2^32) of the first byte of the window
+  std::uint32_t writes = 0;   // writes that stored new bytes
   std::uint32_t packets = 0;  // kept by the caller: packets (datagrams) that added bytes
+  std::uint32_t need = 0;     // kept by the caller: in-order bytes needed before parsing again
   std::uint8_t range_count = 0;
   std::array<ByteRange, kMaxPendingRanges> ranges{};  // sorted, disjoint, never adjacent
   // QUIC: the client's original DCID, from which Initial keys derive (RFC 9001 section 5.2).

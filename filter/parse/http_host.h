@@ -23,7 +23,7 @@ enum class HttpParseError : std::uint8_t {
 std::string_view describe(HttpParseError error) noexcept;
 
 // Bytes of request line and headers examined before giving up with TooLarge.
-inline constexpr std::size_t kMaxHttpHeaderBytes = 16 * 1024;
+inline constexpr std::size_t kMaxHttpHeaderBytes = std::size_t{16} * 1024;
 
 // Views into the stream given to parse_http_request: valid only while that buffer is.
 struct HttpRequestInfo {

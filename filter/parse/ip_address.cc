@@ -8,7 +8,7 @@
 namespace egressguard::parse {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kHex = "0123456789abcdef";
 
 std::size_t write_decimal(char* out, std::uint8_t value) noexcept {
   std::size_t n = 0;

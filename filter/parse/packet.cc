@@ -44,6 +44,7 @@ bool is_known_non_ip(std::uint16_t type) noexcept {
     case 0x88cc:  // LLDP
     case 0x88e1:  // HomePlug
     case 0x88f7:  // PTP
+    case 0x8899:  // Realtek RRCP
     case 0x893a:  // IEEE 1905
     case 0x88b5:  // local experimental
     case 0x88b6:  // local experimental
@@ -280,7 +281,7 @@ class Decoder {
   bool ipv4(ByteSpan data) noexcept {
     ByteReader r(data);
     const std::uint8_t version_ihl = r.u8();
-    const std::size_t header_len = (version_ihl & 0x0fU) * 4U;
+    const std::size_t header_len = std::size_t{version_ihl & 0x0fU} * 4U;
     r.skip(1);
     std::size_t total_len = r.u16();
     const std::uint16_t id = r.u16();
@@ -457,7 +458,7 @@ class Decoder {
     if (!r.ok()) {
       return fail(DecodeError::Truncated);
     }
-    const std::size_t header_len = (offset_flags >> 12) * 4U;
+    const std::size_t header_len = static_cast<std::size_t>(offset_flags >> 12U) * 4U;
     out.tcp_flags = static_cast<std::uint8_t>(offset_flags & 0xffU);
     if (header_len < 20) {
       return fail(DecodeError::BadTcpHeader);

@@ -1,21 +1,26 @@
+// SHA256_Init/Update/Final keep their state on the stack; EVP_DigestInit in OpenSSL 3.0 allocates
+// a provider context on every call (10 mallocs per key derivation, measured in quic_bench), so
+// the 1.1.1 API level is requested to use them without deprecation warnings.
+#define OPENSSL_API_COMPAT 10101
 #include "filter/parse/quic_initial.h"
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
 #include <optional>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include "base/byte_reader.h"
 
 namespace egressguard::parse {
 namespace {
 
-constexpr std::size_t kMaxCidLength = 20;     // RFC 9000 section 17.2 (v1 and later)
-constexpr std::size_t kSampleOffset = 4;      // RFC 9001 section 5.4.2: pn_offset + 4
+constexpr std::size_t kMaxCidLength = 20;  // RFC 9000 section 17.2 (v1 and later)
+constexpr std::size_t kSampleOffset = 4;   // RFC 9001 section 5.4.2: pn_offset + 4
 constexpr std::size_t kSampleLength = 16;
-constexpr std::size_t kTagLength = 16;        // AEAD_AES_128_GCM
+constexpr std::size_t kTagLength = 16;  // AEAD_AES_128_GCM
 constexpr std::size_t kKeyLength = 16;
 constexpr std::size_t kIvLength = 12;
 constexpr std::size_t kSha256Length = 32;
@@ -23,24 +28,20 @@ constexpr std::uint64_t kMaxStreamOffset = (std::uint64_t{1} << 62) - 1;
 
 using Sha256 = std::array<std::uint8_t, kSha256Length>;
 
-// Per-thread OpenSSL state: fetched algorithms, reusable contexts and the keys of the last
+// Per-thread OpenSSL state: fetched ciphers, reusable contexts and the keys of the last
 // (salt, labels, DCID) triple. Contexts are created once, so decryption does not allocate.
 class InitialCrypto {
  public:
   InitialCrypto() noexcept
-      : sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)),
-        gcm_(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr)),
+      : gcm_(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr)),
         ecb_(EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr)),
-        md_(EVP_MD_CTX_new()),
         aead_(EVP_CIPHER_CTX_new()),
         hp_(EVP_CIPHER_CTX_new()) {}
   ~InitialCrypto() {
     EVP_CIPHER_CTX_free(hp_);
     EVP_CIPHER_CTX_free(aead_);
-    EVP_MD_CTX_free(md_);
     EVP_CIPHER_free(ecb_);
     EVP_CIPHER_free(gcm_);
-    EVP_MD_free(sha256_);
   }
   InitialCrypto(const InitialCrypto&) = delete;
   InitialCrypto& operator=(const InitialCrypto&) = delete;
@@ -48,8 +49,7 @@ class InitialCrypto {
   InitialCrypto& operator=(InitialCrypto&&) = delete;
 
   bool ok() const noexcept {
-    return sha256_ != nullptr && gcm_ != nullptr && ecb_ != nullptr && md_ != nullptr &&
-           aead_ != nullptr && hp_ != nullptr;
+    return gcm_ != nullptr && ecb_ != nullptr && aead_ != nullptr && hp_ != nullptr;
   }
 
   // Keys the contexts for client Initial packets of (salt, v2 labels, dcid); cached.
@@ -130,7 +130,7 @@ class InitialCrypto {
 
  private:
   // HMAC-SHA256 (RFC 2104) over the concatenation of `parts`; key at most one block.
-  bool hmac(ByteSpan key, std::initializer_list<ByteSpan> parts, Sha256& out) noexcept {
+  static bool hmac(ByteSpan key, std::initializer_list<ByteSpan> parts, Sha256& out) noexcept {
     constexpr std::size_t kBlock = 64;
     std::array<std::uint8_t, kBlock> pad{};
     if (key.size() > kBlock) {
@@ -140,27 +140,25 @@ class InitialCrypto {
     for (auto& b : pad) {
       b ^= 0x36;
     }
+    SHA256_CTX sha{};
     Sha256 inner{};
-    unsigned int len = 0;
-    if (EVP_DigestInit_ex(md_, sha256_, nullptr) != 1 ||
-        EVP_DigestUpdate(md_, pad.data(), pad.size()) != 1) {
+    if (SHA256_Init(&sha) != 1 || SHA256_Update(&sha, pad.data(), pad.size()) != 1) {
       return false;
     }
     for (ByteSpan part : parts) {
-      if (EVP_DigestUpdate(md_, part.data(), part.size()) != 1) {
+      if (SHA256_Update(&sha, part.data(), part.size()) != 1) {
         return false;
       }
     }
-    if (EVP_DigestFinal_ex(md_, inner.data(), &len) != 1) {
+    if (SHA256_Final(inner.data(), &sha) != 1) {
       return false;
     }
     for (auto& b : pad) {
       b ^= 0x36 ^ 0x5c;
     }
-    return EVP_DigestInit_ex(md_, sha256_, nullptr) == 1 &&
-           EVP_DigestUpdate(md_, pad.data(), pad.size()) == 1 &&
-           EVP_DigestUpdate(md_, inner.data(), inner.size()) == 1 &&
-           EVP_DigestFinal_ex(md_, out.data(), &len) == 1;
+    return SHA256_Init(&sha) == 1 && SHA256_Update(&sha, pad.data(), pad.size()) == 1 &&
+           SHA256_Update(&sha, inner.data(), inner.size()) == 1 &&
+           SHA256_Final(out.data(), &sha) == 1;
   }
 
   // HKDF-Expand-Label(secret, label, "", out.size()) of RFC 8446 section 7.1, for outputs of at
@@ -181,10 +179,8 @@ class InitialCrypto {
     return true;
   }
 
-  EVP_MD* sha256_;
   EVP_CIPHER* gcm_;
   EVP_CIPHER* ecb_;
-  EVP_MD_CTX* md_;
   EVP_CIPHER_CTX* aead_;
   EVP_CIPHER_CTX* hp_;
   bool aead_ready_ = false;
@@ -231,7 +227,7 @@ Result<void, QuicError> parse_ietf_frames(ByteSpan plain, QuicInitialInfo& info)
       case 0x01:  // PING
         break;
       case 0x02:
-      case 0x03: {  // ACK, ACK with ECN counts
+      case 0x03: {   // ACK, ACK with ECN counts
         r.varint();  // largest acknowledged
         r.varint();  // ack delay
         const std::uint64_t ranges = r.varint();
@@ -262,7 +258,7 @@ Result<void, QuicError> parse_ietf_frames(ByteSpan plain, QuicInitialInfo& info)
         }
         break;
       }
-      case 0x1c: {  // CONNECTION_CLOSE (transport)
+      case 0x1c: {   // CONNECTION_CLOSE (transport)
         r.varint();  // error code
         r.varint();  // frame type
         const std::uint64_t reason = r.varint();
@@ -403,9 +399,9 @@ Result<LongHeader, QuicError> parse_long_header(ByteSpan data) noexcept {
 
 // Removes header protection and opens one packet with the keys of (salt, dcid). On success
 // writes the plaintext to `out` and returns its size.
-std::optional<std::size_t> open_packet(InitialCrypto& crypto, ByteSpan packet,
-                                       const LongHeader& h, const QuicInitialSalt& salt,
-                                       ByteSpan key_dcid, std::span<std::uint8_t> out,
+std::optional<std::size_t> open_packet(InitialCrypto& crypto, ByteSpan packet, const LongHeader& h,
+                                       const QuicInitialSalt& salt, ByteSpan key_dcid,
+                                       std::span<std::uint8_t> out,
                                        std::uint32_t& packet_number) noexcept {
   if (!crypto.load(salt, h.protection.v2, key_dcid)) {
     return std::nullopt;
@@ -430,11 +426,11 @@ std::optional<std::size_t> open_packet(InitialCrypto& crypto, ByteSpan packet,
   const std::array<std::uint8_t, 1> first_byte = {first};
   // The packet number is used as sent: a client's Initial packet numbers start at 0 and stay
   // below the 2^(8 * length) that the truncated encoding can carry.
-  if (!crypto.open(pn,
-                   {first_byte, packet.subspan(1, h.pn_offset - 1),
-                    ByteSpan(pn_bytes.data(), pn_length)},
-                   packet.subspan(payload_offset, ciphertext_length),
-                   packet.subspan(packet.size() - kTagLength), out.data())) {
+  if (!crypto.open(
+          pn,
+          {first_byte, packet.subspan(1, h.pn_offset - 1), ByteSpan(pn_bytes.data(), pn_length)},
+          packet.subspan(payload_offset, ciphertext_length),
+          packet.subspan(packet.size() - kTagLength), out.data())) {
     return std::nullopt;
   }
   packet_number = pn;
@@ -496,8 +492,8 @@ Result<std::size_t, QuicError> decrypt_one(ByteSpan data, ByteSpan key_dcid,
 }
 
 std::uint32_t read_be32(ByteSpan b) noexcept {
-  return (std::uint32_t{b[0]} << 24U) | (std::uint32_t{b[1]} << 16U) |
-         (std::uint32_t{b[2]} << 8U) | std::uint32_t{b[3]};
+  return (std::uint32_t{b[0]} << 24U) | (std::uint32_t{b[1]} << 16U) | (std::uint32_t{b[2]} << 8U) |
+         std::uint32_t{b[3]};
 }
 
 std::uint32_t read_le32(ByteSpan b) noexcept {
@@ -572,8 +568,8 @@ Result<QuicInitialInfo, QuicError> decrypt_client_initial(
       const QuicError e = header.error();
       if (e == QuicError::ShortHeader || e == QuicError::NotInitial) {
         // Zero bytes after the last packet are padding, not a short header packet.
-        const bool all_zero = std::all_of(rest.begin(), rest.end(),
-                                          [](std::uint8_t b) { return b == 0; });
+        const bool all_zero =
+            std::all_of(rest.begin(), rest.end(), [](std::uint8_t b) { return b == 0; });
         info.other_packets = !all_zero;
         info.has_padding = info.has_padding || all_zero;
       } else {
@@ -602,6 +598,12 @@ Result<QuicInitialInfo, QuicError> decrypt_client_initial(
     offset += *used;
   }
   return info;
+}
+
+Result<void, QuicError> parse_initial_frames(ByteSpan plaintext, QuicFraming framing,
+                                             QuicInitialInfo& info) noexcept {
+  return framing == QuicFraming::Google ? parse_google_frames(plaintext, info)
+                                        : parse_ietf_frames(plaintext, info);
 }
 
 bool looks_like_quic_long_header(ByteSpan datagram) noexcept {
@@ -673,7 +675,7 @@ Result<std::string_view, QuicError> gquic_chlo_sni(ByteSpan datagram) noexcept {
     if (!is_plaintext_gquic_version(version)) {
       const std::optional<QuicVersionInfo> info = quic_version_info(version);
       return fail(info && info->handshake == QuicHandshake::GoogleChlo ? QuicError::ScratchTooSmall
-                                                                        : QuicError::NotQuic);
+                                                                       : QuicError::NotQuic);
     }
     const std::uint8_t lengths = r.u8();
     const std::size_t dcid = (lengths >> 4U) == 0 ? 0 : (lengths >> 4U) + 3U;

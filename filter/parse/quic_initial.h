@@ -49,17 +49,17 @@ struct QuicCryptoChunk {
 struct QuicInitialInfo {
   static constexpr std::size_t kMaxChunks = 32;
 
-  std::uint32_t version = 0;  // of the first packet
+  std::uint32_t version = 0;   // of the first packet
   QuicVersionInfo protection;  // salts, labels and frame encoding used
   ByteSpan dcid, scid, token;  // of the first packet
   ByteSpan key_dcid;           // the DCID the keys were derived from (argument or packet's own)
   // CRYPTO frames of every Initial packet coalesced in the datagram, in wire order (not sorted).
   std::array<QuicCryptoChunk, kMaxChunks> chunks{};
   std::size_t chunk_count = 0;
-  std::size_t initial_packets = 0;  // coalesced Initial packets decrypted
+  std::size_t initial_packets = 0;        // coalesced Initial packets decrypted
   std::uint32_t first_packet_number = 0;  // truncated packet number of the first packet
-  bool has_padding = false;   // PADDING frames seen
-  bool has_ack = false;       // ACK frames seen (not a client's first flight)
+  bool has_padding = false;               // PADDING frames seen
+  bool has_ack = false;                   // ACK frames seen (not a client's first flight)
   bool other_packets = false;  // the datagram continues with a non-Initial packet (0-RTT, ...)
   // First failure on a coalesced packet after the first (the first packets' data is kept).
   bool trailing_error = false;
@@ -70,8 +70,8 @@ struct QuicInitialInfo {
   }
 };
 
-// Plaintext is never larger than the datagram; 8 KiB covers any UDP datagram up to a 9000-byte
-// jumbo MTU only if the caller gives that much, so size scratch to the largest datagram accepted.
+// Plaintext is never larger than the datagram, so scratch of the largest datagram accepted is
+// enough; this size covers datagrams of 8 KiB.
 inline constexpr std::size_t kQuicScratchSize = 8192;
 
 // Parses a UDP datagram sent by a client. For every coalesced long-header Initial packet (stopping
@@ -79,14 +79,19 @@ inline constexpr std::size_t kQuicScratchSize = 8192;
 // initial keys derived from `key_dcid` (the DCID of the client's first Initial of the flow, which
 // the caller keeps because later Initials may carry the server's CID; empty: the packet's own
 // DCID). If `key_dcid` fails and the packet's own DCID differs, that is tried too (the client
-// restarted after a Retry): callers keep info.key_dcid of each success as the flow's key DCID. Collects CRYPTO frames; PADDING, PING, ACK and CONNECTION_CLOSE are
-// skipped; any other frame is BadFrame. Plaintext goes to `scratch` (at least the datagram's
-// size). An error on the first packet fails the call; on a later one it is reported in
-// trailing_error and the earlier packets' data returned.
-// Thread-safe; keeps per-thread OpenSSL contexts and the keys of the last DCID (no allocation
-// after a thread's first call).
+// restarted after a Retry): callers keep info.key_dcid of each success as the flow's key DCID.
+// Collects CRYPTO frames; PADDING, PING, ACK and CONNECTION_CLOSE are skipped; any other frame is
+// BadFrame. Plaintext goes to `scratch` (at least the datagram's size). An error on the first
+// packet fails the call; on a later one it is reported in trailing_error and the earlier packets'
+// data returned. Thread-safe; keeps per-thread OpenSSL contexts and the keys of the last DCID (no
+// allocation after a thread's first call).
 Result<QuicInitialInfo, QuicError> decrypt_client_initial(ByteSpan datagram, ByteSpan key_dcid,
                                                           std::span<std::uint8_t> scratch) noexcept;
+
+// The frame walk of decrypt_client_initial() over one packet's plaintext, appending CRYPTO
+// frames to `info` (exposed for the fuzzer: it cannot forge AEAD tags).
+Result<void, QuicError> parse_initial_frames(ByteSpan plaintext, QuicFraming framing,
+                                             QuicInitialInfo& info) noexcept;
 
 // Cheap dispatch test for UDP on any port: a long header with version 0, a version decrypted
 // here, or a Google QUIC long-header version, and a DCID length that fits.

@@ -123,11 +123,12 @@ std::optional<QuicVersionInfo> quic_version_info(std::uint32_t version) noexcept
   }
   if (is_greased_quic_version(version)) {
     // A client forcing version negotiation still sends a real ClientHello, protected with
-    // whatever salt its stack picks: v1 (most stacks), draft-29 (Wireshark's guess), the
-    // draft-23 salt (older Chromium) or Chromium's kReservedForNegotiationSalt.
-    QuicVersionInfo info = ietf("greased", kSaltV1, kSaltDraft29);
-    info.salts[2] = &kSaltDraft23;
-    info.salts[3] = &kSaltChromeGrease;
+    // whatever salt its stack picks: draft-29 (Wireshark's guess; every greased Initial of
+    // nDPI's quic_interop_V capture), v1, Chromium's kReservedForNegotiationSalt, or the
+    // draft-23 salt (older Chromium).
+    QuicVersionInfo info = ietf("greased", kSaltDraft29, kSaltV1);
+    info.salts[2] = &kSaltChromeGrease;
+    info.salts[3] = &kSaltDraft23;
     return info;
   }
   return std::nullopt;

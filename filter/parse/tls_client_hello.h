@@ -53,7 +53,7 @@ Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) no
 
 // The handshake message size assemble_client_hello callers should allow: big enough for
 // post-quantum key shares (a few KB) with room to spare.
-inline constexpr std::size_t kClientHelloScratchSize = 16 * 1024;
+inline constexpr std::size_t kClientHelloScratchSize = std::size_t{16} * 1024;
 
 // `stream` is the start of a TCP stream (in order, possibly incomplete): TLS records of type 22.
 // Returns the complete ClientHello handshake message: a view into `stream` when the first

@@ -101,6 +101,13 @@ TEST(LoadList, ReportsAnUnreadableFile) {
                 "/nonexistent/egressguard/list.txt: cannot open: No such file or directory"});
 }
 
+TEST(LoadList, ReportsADirectory) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  const auto loaded = load_list(dir, 0, ListOptions{});
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error(), std::vector<std::string>{dir + ": cannot open: is a directory"});
+}
+
 TEST(LoadList, ReadsAFile) {
   const auto path = std::filesystem::temp_directory_path() / "egressguard_list_loader_test.txt";
   {

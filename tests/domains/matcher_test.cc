@@ -332,6 +332,54 @@ TEST(Matcher, AgreesWithANaiveReference) {
   }
 }
 
+TEST(Matcher, BatchLookupAgreesWithSingleLookups) {
+  std::mt19937 engine(99);
+  const auto next = [&engine](unsigned n) { return static_cast<std::uint32_t>(engine() % n); };
+  std::vector<Rule> rules;
+  // 61 labels; the rule is its last 21.
+  std::string deep = "a";
+  std::string deep_suffix;
+  for (int i = 0; i < 60; ++i) {
+    deep = "l" + std::to_string(i % 7) + "." + deep;
+    if (i == 19) {
+      deep_suffix = deep;
+    }
+  }
+  rules.push_back(rule(deep_suffix, RuleKind::Suffix, Action::Block, 0, 1));
+  for (std::uint32_t i = 0; i < 500; ++i) {
+    rules.push_back(rule("n" + std::to_string(next(200)) + ".z" + std::to_string(next(5)) + ".com",
+                         static_cast<RuleKind>(next(3)),
+                         next(3) == 0 ? Action::Allow : Action::Block, next(2), i + 2));
+  }
+  const Matcher matcher = Matcher::compile(rules);
+  std::vector<std::string> queries;
+  for (int i = 0; i < 300; ++i) {
+    queries.push_back("w" + std::to_string(next(3)) + ".n" + std::to_string(next(200)) + ".z" +
+                      std::to_string(next(5)) + ".com");
+  }
+  queries.push_back(deep);                   // 61 labels: the long way
+  queries.push_back(deep.substr(2));         // still long
+  queries.push_back("");                     // empty
+  queries.push_back(std::string(300, 'a'));  // too long
+  std::vector<std::string_view> views(queries.begin(), queries.end());
+  const ListUse uses[] = {kApply, kExcept};
+  std::vector<Match> batch(views.size());
+  matcher.lookup_batch(views, uses, batch);
+  int matched = 0;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    const Match single = matcher.lookup(views[i], uses);
+    SCOPED_TRACE(queries[i]);
+    ASSERT_EQ(batch[i].matched, single.matched);
+    EXPECT_EQ(batch[i].action, single.action);
+    EXPECT_EQ(batch[i].rule, single.rule);
+    EXPECT_EQ(batch[i].labels, single.labels);
+    matched += single.matched ? 1 : 0;
+  }
+  EXPECT_GT(matched, 50);
+  EXPECT_TRUE(batch[300].matched);  // the deep name, under its 21-label suffix rule
+  EXPECT_EQ(batch[300].labels, 21);
+}
+
 TEST(Matcher, KeepsDuplicatesWithTheirProvenance) {
   const Matcher matcher = Matcher::compile({
       rule("dup.com", RuleKind::Suffix, Action::Block, 0, 10),

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/filter/app/run_helpers.h"
+#include "tests/support/run_helpers.h"
 
 namespace egressguard::testing {
 namespace {

@@ -4,10 +4,6 @@
 // Header-only so that bench/filter/inspect can include it too.
 #pragma once
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +14,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <unistd.h>
 
 #include "filter/inspect/inspector.h"
 #include "filter/inspect/observation.h"
@@ -36,8 +36,7 @@ class TestPolicy {
   TestPolicy() {
     static std::atomic<int> counter{0};
     dir_ = std::filesystem::temp_directory_path() /
-           ("egressguard-inspect-" + std::to_string(::getpid()) + "-" +
-            std::to_string(counter++));
+           ("egressguard-inspect-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(dir_);
     const auto list = dir_ / "tiktok.txt";
     std::ofstream(list) << "*.tiktok.com\n*.tiktokv.com\nbytedance.com\n";
@@ -111,8 +110,8 @@ class RecordingSink : public inspect::ObservationSink {
  public:
   void on_observation(const inspect::Observation& o) override {
     seen.push_back(Seen{std::string(o.name), o.app, o.decision, o.flags, o.src.to_string(),
-                        o.dst.to_string(), o.sport, o.dport, o.l4, std::string(o.alpn),
-                        o.dns_qtype, o.flow_id, std::string(o.interface), o.vlan});
+                        o.dst.to_string(), o.sport, o.dport, o.l4, std::string(o.alpn), o.dns_qtype,
+                        o.flow_id, std::string(o.interface), o.vlan});
   }
   void on_flow_new(std::uint32_t group) override { new_flows.push_back(group); }
 
@@ -122,10 +121,11 @@ class RecordingSink : public inspect::ObservationSink {
 
 // ---- frames ----
 
-inline bool is_v6(std::string_view address) { return address.find(':') != std::string_view::npos; }
+inline bool is_v6(std::string_view address) {
+  return address.find(':') != std::string_view::npos;
+}
 
-inline Bytes ip_frame(std::string_view src, std::string_view dst, std::uint8_t proto,
-                      ByteSpan l4) {
+inline Bytes ip_frame(std::string_view src, std::string_view dst, std::uint8_t proto, ByteSpan l4) {
   if (is_v6(src)) {
     return ethernet(0x86dd, ipv6(src, dst, proto, l4));
   }
@@ -160,8 +160,8 @@ namespace quic {
 inline Bytes hmac_sha256(const Bytes& key, const Bytes& data) {
   Bytes out(32);
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-       out.data(), &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+       &len);
   return out;
 }
 

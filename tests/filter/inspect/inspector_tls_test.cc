@@ -1,8 +1,8 @@
 // TLS ClientHello reassembly through the whole Inspector: table-driven evasion cases.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "filter/inspect/inspector.h"
 #include "tests/filter/inspect/inspect_builders_helpers.h"
@@ -12,7 +12,7 @@ namespace {
 
 using test::Bytes;
 
-constexpr std::uint32_t kIsn = 1000;  // SYN seq; stream byte 0 is at kIsn + 1
+constexpr std::uint32_t kIsn = 1000;         // SYN seq; stream byte 0 is at kIsn + 1
 constexpr const char* kClient = "10.1.0.5";  // group gov: blocks tiktok
 constexpr const char* kServer = "192.0.2.10";
 constexpr const char* kSni = "vcs-va.tiktokv.com";
@@ -47,7 +47,8 @@ Bytes stream_part(const Bytes& stream, const Segment& s) {
   if (!s.bytes.empty()) {
     return s.bytes;
   }
-  const std::size_t end = s.length == 0 ? stream.size() : std::min(stream.size(), s.offset + s.length);
+  const std::size_t end =
+      s.length == 0 ? stream.size() : std::min(stream.size(), s.offset + s.length);
   return Bytes(stream.begin() + static_cast<std::ptrdiff_t>(s.offset),
                stream.begin() + static_cast<std::ptrdiff_t>(end));
 }
@@ -63,9 +64,9 @@ TEST_P(TlsEvasion, FindsTheSniOrReportsWhyNot) {
   PacketMeta meta{1000000, "eth0"};
 
   if (c.syn) {
-    inspector.inspect_frame(parse::LinkType::Ethernet,
-                            test::tcp_frame(kClient, 40000, kServer, 443, kIsn, {}, parse::kTcpSyn, 0),
-                            meta);
+    inspector.inspect_frame(
+        parse::LinkType::Ethernet,
+        test::tcp_frame(kClient, 40000, kServer, 443, kIsn, {}, parse::kTcpSyn, 0), meta);
   }
   std::vector<Segment> segments = c.segments;
   if (segments.size() == 1 && segments[0].length == 1) {
@@ -77,8 +78,8 @@ TEST_P(TlsEvasion, FindsTheSniOrReportsWhyNot) {
     meta.ts_us += 1000;
     last = inspector.inspect_frame(
         parse::LinkType::Ethernet,
-        test::tcp_frame(kClient, 40000, kServer, 443, kIsn + 1 + static_cast<std::uint32_t>(s.offset),
-                        part),
+        test::tcp_frame(kClient, 40000, kServer, 443,
+                        kIsn + 1 + static_cast<std::uint32_t>(s.offset), part),
         meta);
   }
   if (c.expect_name) {
@@ -98,7 +99,8 @@ TEST_P(TlsEvasion, FindsTheSniOrReportsWhyNot) {
     // The flow keeps its decision: a later data packet is blocked without parsing.
     const Decision later = inspector.inspect_frame(
         parse::LinkType::Ethernet,
-        test::tcp_frame(kClient, 40000, kServer, 443, kIsn + 1 + static_cast<std::uint32_t>(stream.size()),
+        test::tcp_frame(kClient, 40000, kServer, 443,
+                        kIsn + 1 + static_cast<std::uint32_t>(stream.size()),
                         test::bytes_of("application data")),
         meta);
     EXPECT_EQ(later.verdict, Verdict::Block);
@@ -134,15 +136,35 @@ const Bytes kStream = test::tls_stream(kSni);
 INSTANTIATE_TEST_SUITE_P(
     Cases, TlsEvasion,
     ::testing::Values(
-        TlsCase{"one_segment", 16384, true, {{0, 0, {}}}, true, 0,
+        TlsCase{"one_segment",
+                16384,
+                true,
+                {{0, 0, {}}},
+                true,
+                0,
                 kFlagSplit | kFlagRecordFragmented | kFlagOutOfOrder | kFlagMidStream},
-        TlsCase{"two_segments", 16384, true, {{0, 60, {}}, {60, 0, {}}}, true, kFlagSplit,
+        TlsCase{"two_segments",
+                16384,
+                true,
+                {{0, 60, {}}, {60, 0, {}}},
+                true,
+                kFlagSplit,
                 kFlagOutOfOrder | kFlagOverlap},
         TlsCase{"one_byte_segments", 16384, true, {{0, 1, {}}}, true, kFlagSplit, kFlagOverlap},
-        TlsCase{"out_of_order", 16384, true, {{60, 0, {}}, {0, 60, {}}}, true,
-                kFlagSplit | kFlagOutOfOrder, kFlagOverlap},
-        TlsCase{"three_reversed", 16384, true, {{120, 0, {}}, {60, 60, {}}, {0, 60, {}}}, true,
-                kFlagSplit | kFlagOutOfOrder, 0},
+        TlsCase{"out_of_order",
+                16384,
+                true,
+                {{60, 0, {}}, {0, 60, {}}},
+                true,
+                kFlagSplit | kFlagOutOfOrder,
+                kFlagOverlap},
+        TlsCase{"three_reversed",
+                16384,
+                true,
+                {{120, 0, {}}, {60, 60, {}}, {0, 60, {}}},
+                true,
+                kFlagSplit | kFlagOutOfOrder,
+                0},
         TlsCase{"conflicting_retransmission_first_wins",
                 16384,
                 true,
@@ -150,20 +172,44 @@ INSTANTIATE_TEST_SUITE_P(
                 true,
                 kFlagSplit | kFlagOverlap,
                 0},
-        TlsCase{"overlapping_segments", 16384, true, {{0, 100, {}}, {50, 0, {}}}, true,
-                kFlagSplit | kFlagOverlap, 0},
-        TlsCase{"duplicated_segment", 16384, true, {{0, 60, {}}, {0, 60, {}}, {60, 0, {}}}, true,
-                kFlagSplit | kFlagRetransmit, kFlagOverlap},
-        TlsCase{"several_records", 40, true, {{0, 0, {}}}, true, kFlagRecordFragmented,
-                kFlagSplit},
-        TlsCase{"records_and_segments", 40, true, {{0, 30, {}}, {30, 77, {}}, {107, 0, {}}},
-                true, kFlagRecordFragmented | kFlagSplit, 0},
-        TlsCase{"syn_missing", 16384, false, {{0, 60, {}}, {60, 0, {}}}, true,
-                kFlagMidStream | kFlagSplit, 0},
-        TlsCase{"gap_never_filled", 16384, true, {{0, 60, {}}, {100, 0, {}}}, false,
-                kFlagGap | kFlagOutOfOrder, 0}),
-    [](const ::testing::TestParamInfo<TlsCase>& info) {
-      return std::string(info.param.description);
+        TlsCase{"overlapping_segments",
+                16384,
+                true,
+                {{0, 100, {}}, {50, 0, {}}},
+                true,
+                kFlagSplit | kFlagOverlap,
+                0},
+        TlsCase{"duplicated_segment",
+                16384,
+                true,
+                {{0, 60, {}}, {0, 60, {}}, {60, 0, {}}},
+                true,
+                kFlagSplit | kFlagRetransmit,
+                kFlagOverlap},
+        TlsCase{"several_records", 40, true, {{0, 0, {}}}, true, kFlagRecordFragmented, kFlagSplit},
+        TlsCase{"records_and_segments",
+                40,
+                true,
+                {{0, 30, {}}, {30, 77, {}}, {107, 0, {}}},
+                true,
+                kFlagRecordFragmented | kFlagSplit,
+                0},
+        TlsCase{"syn_missing",
+                16384,
+                false,
+                {{0, 60, {}}, {60, 0, {}}},
+                true,
+                kFlagMidStream | kFlagSplit,
+                0},
+        TlsCase{"gap_never_filled",
+                16384,
+                true,
+                {{0, 60, {}}, {100, 0, {}}},
+                false,
+                kFlagGap | kFlagOutOfOrder,
+                0}),
+    [](const ::testing::TestParamInfo<TlsCase>& param) {
+      return std::string(param.param.description);
     });
 
 TEST(TlsInspection, NoSniIsReportedOnceWithoutName) {
@@ -187,9 +233,9 @@ TEST(TlsInspection, IpLiteralSniIsFlagged) {
   test::TestPolicy policy;
   test::RecordingSink sink;
   Inspector inspector(policy.store(), InspectConfig{}, &sink);
-  inspector.inspect_frame(parse::LinkType::Ethernet,
-                          test::tcp_frame(kClient, 40002, kServer, 443, 1, test::tls_stream("192.0.2.10")),
-                          {5, ""});
+  inspector.inspect_frame(
+      parse::LinkType::Ethernet,
+      test::tcp_frame(kClient, 40002, kServer, 443, 1, test::tls_stream("192.0.2.10")), {5, ""});
   ASSERT_EQ(sink.seen.size(), 1U);
   EXPECT_NE(sink.seen[0].flags & kFlagIpLiteral, 0U);
 }
@@ -220,9 +266,10 @@ TEST(TlsInspection, GapFlowIsReportedWhenItExpires) {
   Inspector inspector(policy.store(), config, &sink);
   const Bytes stream = test::tls_stream(kSni);
   const Bytes tail(stream.begin() + 50, stream.end());
-  inspector.inspect_frame(parse::LinkType::Ethernet,
-                          test::tcp_frame(kClient, 40005, kServer, 443, kIsn, {}, parse::kTcpSyn, 0),
-                          {1000000, "eth0"});
+  inspector.inspect_frame(
+      parse::LinkType::Ethernet,
+      test::tcp_frame(kClient, 40005, kServer, 443, kIsn, {}, parse::kTcpSyn, 0),
+      {1000000, "eth0"});
   inspector.inspect_frame(parse::LinkType::Ethernet,
                           test::tcp_frame(kClient, 40005, kServer, 443, kIsn + 51, tail),
                           {1000001, "eth0"});

@@ -113,7 +113,7 @@ std::vector<Case> cases() {
                "a.example",
                "a.example"});
   c.push_back({"no_host_http10", "GET / HTTP/1.0\r\nAccept: */*\r\n\r\n", HttpParseError::NoHost});
-  c.push_back({"tls", "\x16\x03\x01\x02\x00\x01", HttpParseError::NotHttp});
+  c.push_back({"tls", std::string("\x16\x03\x01\x02\x00\x01", 6), HttpParseError::NotHttp});
   c.push_back({"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", HttpParseError::NotHttp});
   c.push_back({"http09", "GET /\r\n", HttpParseError::NotHttp});
   c.push_back({"bad_version", "GET / HTTP/1.x\r\n\r\n", HttpParseError::NotHttp});

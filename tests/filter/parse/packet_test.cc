@@ -40,27 +40,27 @@ struct Case {
   Expect expect{};
 };
 
-const Bytes kHello = bytes_of("hello");
+const Bytes hello_payload = bytes_of("hello");
 
 Bytes tcp_v4() {
-  return test::ipv4("192.0.2.1", "198.51.100.7", kIpProtoTcp, test::tcp(40000, 443, kHello));
+  return test::ipv4("192.0.2.1", "198.51.100.7", kIpProtoTcp, test::tcp(40000, 443, hello_payload));
 }
 Bytes udp_v6() {
-  return test::ipv6("2001:db8::1", "2001:db8::53", kIpProtoUdp, test::udp(5353, 53, kHello));
+  return test::ipv6("2001:db8::1", "2001:db8::53", kIpProtoUdp, test::udp(5353, 53, hello_payload));
 }
 
-const Expect kTcpV4{.src = "192.0.2.1",
-                    .dst = "198.51.100.7",
-                    .l4 = kIpProtoTcp,
-                    .sport = 40000,
-                    .dport = 443,
-                    .payload = "hello"};
-const Expect kUdpV6{.src = "2001:db8::1",
-                    .dst = "2001:db8::53",
-                    .l4 = kIpProtoUdp,
-                    .sport = 5353,
-                    .dport = 53,
-                    .payload = "hello"};
+const Expect tcp_v4_expect{.src = "192.0.2.1",
+                           .dst = "198.51.100.7",
+                           .l4 = kIpProtoTcp,
+                           .sport = 40000,
+                           .dport = 443,
+                           .payload = "hello"};
+const Expect udp_v6_expect{.src = "2001:db8::1",
+                           .dst = "2001:db8::53",
+                           .l4 = kIpProtoUdp,
+                           .sport = 5353,
+                           .dport = 53,
+                           .payload = "hello"};
 
 Expect with_mac(Expect e) {
   e.has_mac = true;
@@ -85,63 +85,67 @@ std::vector<Case> cases() {
                LinkType::Ethernet,
                test::ethernet(0x0800, tcp_v4()),
                {},
-               with_mac(kTcpV4)});
+               with_mac(tcp_v4_expect)});
   c.push_back({"ethernet_ipv6_udp",
                LinkType::Ethernet,
                test::ethernet(0x86dd, udp_v6()),
                {},
-               with_mac(kUdpV6)});
+               with_mac(udp_v6_expect)});
   c.push_back({"ethernet_padding_trimmed",
                LinkType::Ethernet,
                test::cat({test::ethernet(0x0800, tcp_v4()), Bytes(20, 0)}),
                {},
-               with_mac(kTcpV4)});
+               with_mac(tcp_v4_expect)});
   c.push_back({"vlan_8021q",
                LinkType::Ethernet,
                test::ethernet(0x0800, tcp_v4(), {{0x8100, 0x2064}}),
                {},
-               with_vlan(kTcpV4, 100)});
+               with_vlan(tcp_v4_expect, 100)});
   c.push_back({"qinq_records_outer",
                LinkType::Ethernet,
                test::ethernet(0x86dd, udp_v6(), {{0x88a8, 200}, {0x8100, 300}}),
                {},
-               with_vlan(kUdpV6, 200)});
+               with_vlan(udp_v6_expect, 200)});
   c.push_back({"three_tags",
                LinkType::Ethernet,
                test::ethernet(0x0800, tcp_v4(), {{0x9100, 7}, {0x88a8, 8}, {0x8100, 9}}),
                {},
-               with_vlan(kTcpV4, 7)});
-  c.push_back(
-      {"linux_sll", LinkType::LinuxSll, test::linux_sll(0x0800, tcp_v4()), {}, with_mac(kTcpV4)});
+               with_vlan(tcp_v4_expect, 7)});
+  c.push_back({"linux_sll",
+               LinkType::LinuxSll,
+               test::linux_sll(0x0800, tcp_v4()),
+               {},
+               with_mac(tcp_v4_expect)});
   c.push_back({"linux_sll_non_ethernet_no_mac",
                LinkType::LinuxSll,
                test::linux_sll(0x86dd, udp_v6(), 65534 /* ARPHRD_NONE (tun) */),
                {},
-               kUdpV6});
+               udp_v6_expect});
   c.push_back({"linux_sll2",
                LinkType::LinuxSll2,
                test::linux_sll2(0x86dd, udp_v6()),
                {},
-               with_mac(kUdpV6)});
-  c.push_back({"raw_v4", LinkType::Raw, tcp_v4(), {}, kTcpV4});
-  c.push_back({"raw_v6", LinkType::Raw, udp_v6(), {}, kUdpV6});
-  c.push_back({"link_ipv4", LinkType::Ipv4, tcp_v4(), {}, kTcpV4});
-  c.push_back({"link_ipv6", LinkType::Ipv6, udp_v6(), {}, kUdpV6});
+               with_mac(udp_v6_expect)});
+  c.push_back({"raw_v4", LinkType::Raw, tcp_v4(), {}, tcp_v4_expect});
+  c.push_back({"raw_v6", LinkType::Raw, udp_v6(), {}, udp_v6_expect});
+  c.push_back({"link_ipv4", LinkType::Ipv4, tcp_v4(), {}, tcp_v4_expect});
+  c.push_back({"link_ipv6", LinkType::Ipv6, udp_v6(), {}, udp_v6_expect});
   c.push_back({"link_ipv4_given_v6", LinkType::Ipv4, udp_v6(), DecodeError::BadIpVersion, {}});
-  c.push_back({"null_le_inet", LinkType::Null, test::null_loopback(2, true, tcp_v4()), {}, kTcpV4});
   c.push_back(
-      {"null_be_inet", LinkType::Null, test::null_loopback(2, false, tcp_v4()), {}, kTcpV4});
+      {"null_le_inet", LinkType::Null, test::null_loopback(2, true, tcp_v4()), {}, tcp_v4_expect});
+  c.push_back(
+      {"null_be_inet", LinkType::Null, test::null_loopback(2, false, tcp_v4()), {}, tcp_v4_expect});
   for (const std::uint32_t af : {24U, 28U, 30U}) {
     c.push_back({"null_inet6_" + std::to_string(af),
                  LinkType::Null,
                  test::null_loopback(af, true, udp_v6()),
                  {},
-                 kUdpV6});
+                 udp_v6_expect});
     c.push_back({"loop_inet6_" + std::to_string(af),
                  LinkType::Null,
                  test::null_loopback(af, false, udp_v6()),
                  {},
-                 kUdpV6});
+                 udp_v6_expect});
   }
   c.push_back({"null_unknown_family",
                LinkType::Null,
@@ -178,7 +182,7 @@ std::vector<Case> cases() {
                  LinkType::Ethernet,
                  test::ethernet(0x8864, pppoe),
                  {},
-                 with_mac(kTcpV4)});
+                 with_mac(tcp_v4_expect)});
   }
   {
     Bytes mpls{0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40};  // two labels, bottom set
@@ -187,7 +191,7 @@ std::vector<Case> cases() {
                  LinkType::Ethernet,
                  test::ethernet(0x8847, mpls),
                  {},
-                 with_mac(kUdpV6)});
+                 with_mac(udp_v6_expect)});
   }
   // IPv4 details.
   {
@@ -195,28 +199,28 @@ std::vector<Case> cases() {
     spec.options = {0x94, 0x04, 0x00, 0x00};  // router alert
     c.push_back({"ipv4_options",
                  LinkType::Raw,
-                 test::ipv4(spec, kIpProtoTcp, test::tcp(40000, 443, kHello)),
+                 test::ipv4(spec, kIpProtoTcp, test::tcp(40000, 443, hello_payload)),
                  {},
-                 kTcpV4});
+                 tcp_v4_expect});
   }
   {
     const Bytes options{0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02};  // MSS, NOP, SACK ok
     c.push_back({"tcp_options",
                  LinkType::Raw,
                  test::ipv4("192.0.2.1", "198.51.100.7", kIpProtoTcp,
-                            test::tcp(40000, 443, kHello, kTcpAck, 1, 2, options)),
+                            test::tcp(40000, 443, hello_payload, kTcpAck, 1, 2, options)),
                  {},
-                 kTcpV4});
+                 tcp_v4_expect});
   }
   {
     test::Ipv4Spec spec{.src = "192.0.2.1", .dst = "198.51.100.7"};
     spec.more_fragments = true;
-    Expect e = kTcpV4;
+    Expect e = tcp_v4_expect;
     e.is_fragment = true;
     e.first_fragment = true;
     c.push_back({"ipv4_first_fragment",
                  LinkType::Raw,
-                 test::ipv4(spec, kIpProtoTcp, test::tcp(40000, 443, kHello)),
+                 test::ipv4(spec, kIpProtoTcp, test::tcp(40000, 443, hello_payload)),
                  {},
                  e});
   }
@@ -227,7 +231,7 @@ std::vector<Case> cases() {
     e.is_fragment = true;
     e.frag_offset = 1480;
     c.push_back(
-        {"ipv4_last_fragment", LinkType::Raw, test::ipv4(spec, kIpProtoUdp, kHello), {}, e});
+        {"ipv4_last_fragment", LinkType::Raw, test::ipv4(spec, kIpProtoUdp, hello_payload), {}, e});
   }
   {
     test::Ipv4Spec spec{.src = "192.0.2.1", .dst = "198.51.100.7"};
@@ -252,15 +256,15 @@ std::vector<Case> cases() {
     spec.total_len = 0;  // segmentation offload
     c.push_back({"ipv4_total_len_zero",
                  LinkType::Raw,
-                 test::ipv4(spec, kIpProtoTcp, test::tcp(40000, 443, kHello)),
+                 test::ipv4(spec, kIpProtoTcp, test::tcp(40000, 443, hello_payload)),
                  {},
-                 kTcpV4});
+                 tcp_v4_expect});
   }
   {
     Bytes frame = tcp_v4();
     frame.pop_back();  // snaplen cut
     frame.pop_back();
-    Expect e = kTcpV4;
+    Expect e = tcp_v4_expect;
     e.payload = "hel";
     e.truncated = true;
     c.push_back({"ipv4_capture_cut", LinkType::Raw, frame, {}, e});
@@ -270,7 +274,7 @@ std::vector<Case> cases() {
     spec.total_len = 10;
     c.push_back({"ipv4_total_len_below_header",
                  LinkType::Raw,
-                 test::ipv4(spec, kIpProtoTcp, kHello),
+                 test::ipv4(spec, kIpProtoTcp, hello_payload),
                  DecodeError::BadIpHeader,
                  {}});
   }
@@ -289,7 +293,7 @@ std::vector<Case> cases() {
     c.push_back({"tcp_offset_past_end", LinkType::Raw, frame, DecodeError::Truncated, {}});
   }
   {
-    Bytes frame = test::ipv4("10.0.0.1", "10.0.0.2", kIpProtoUdp, test::udp(1, 2, kHello));
+    Bytes frame = test::ipv4("10.0.0.1", "10.0.0.2", kIpProtoUdp, test::udp(1, 2, hello_payload));
     frame[20 + 5] = 4;  // UDP length 4
     c.push_back({"udp_bad_length", LinkType::Raw, frame, DecodeError::BadUdpHeader, {}});
   }
@@ -299,52 +303,56 @@ std::vector<Case> cases() {
                {},
                Expect{.src = "10.0.0.1", .dst = "10.0.0.2", .l4 = 1}});
   // IPv6 extension headers and fragments.
-  c.push_back(
-      {"ipv6_ext_chain",
-       LinkType::Raw,
-       test::ipv6(
-           "2001:db8::1", "2001:db8::53", 0,
-           test::ipv6_ext(
-               60, 0,
-               test::ipv6_ext(43, 1, test::ipv6_ext(kIpProtoUdp, 0, test::udp(5353, 53, kHello))))),
-       {},
-       kUdpV6});
+  c.push_back({"ipv6_ext_chain",
+               LinkType::Raw,
+               test::ipv6("2001:db8::1", "2001:db8::53", 0,
+                          test::ipv6_ext(
+                              60, 0,
+                              test::ipv6_ext(43, 1,
+                                             test::ipv6_ext(kIpProtoUdp, 0,
+                                                            test::udp(5353, 53, hello_payload))))),
+               {},
+               udp_v6_expect});
   {
-    Expect e = kUdpV6;
+    Expect e = udp_v6_expect;
     e.is_fragment = true;
     e.first_fragment = true;
-    c.push_back(
-        {"ipv6_first_fragment",
-         LinkType::Raw,
-         test::ipv6("2001:db8::1", "2001:db8::53", 44,
-                    test::ipv6_fragment(kIpProtoUdp, 0, true, 9, test::udp(5353, 53, kHello))),
-         {},
-         e});
+    c.push_back({"ipv6_first_fragment",
+                 LinkType::Raw,
+                 test::ipv6("2001:db8::1", "2001:db8::53", 44,
+                            test::ipv6_fragment(kIpProtoUdp, 0, true, 9,
+                                                test::udp(5353, 53, hello_payload))),
+                 {},
+                 e});
   }
   {
     Expect e{.src = "2001:db8::1", .dst = "2001:db8::53", .l4 = kIpProtoUdp, .payload = "hello"};
     e.is_fragment = true;
     e.frag_offset = 1232;
-    c.push_back({"ipv6_later_fragment_after_dstopts",
-                 LinkType::Raw,
-                 test::ipv6("2001:db8::1", "2001:db8::53", 60,
-                            test::ipv6_ext(
-                                44, 0, test::ipv6_fragment(kIpProtoUdp, 1232, false, 9, kHello))),
-                 {},
-                 e});
+    c.push_back(
+        {"ipv6_later_fragment_after_dstopts",
+         LinkType::Raw,
+         test::ipv6("2001:db8::1", "2001:db8::53", 60,
+                    test::ipv6_ext(
+                        44, 0, test::ipv6_fragment(kIpProtoUdp, 1232, false, 9, hello_payload))),
+         {},
+         e});
   }
-  c.push_back(
-      {"ipv6_atomic_fragment",
-       LinkType::Raw,
-       test::ipv6("2001:db8::1", "2001:db8::53", 44,
-                  test::ipv6_fragment(kIpProtoUdp, 0, false, 9, test::udp(5353, 53, kHello))),
-       {},
-       kUdpV6});
+  c.push_back({"ipv6_atomic_fragment",
+               LinkType::Raw,
+               test::ipv6("2001:db8::1", "2001:db8::53", 44,
+                          test::ipv6_fragment(kIpProtoUdp, 0, false, 9,
+                                              test::udp(5353, 53, hello_payload))),
+               {},
+               udp_v6_expect});
   {
     Bytes ah{kIpProtoUdp, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    test::append(ah, test::udp(5353, 53, kHello));
-    c.push_back(
-        {"ipv6_ah", LinkType::Raw, test::ipv6("2001:db8::1", "2001:db8::53", 51, ah), {}, kUdpV6});
+    test::append(ah, test::udp(5353, 53, hello_payload));
+    c.push_back({"ipv6_ah",
+                 LinkType::Raw,
+                 test::ipv6("2001:db8::1", "2001:db8::53", 51, ah),
+                 {},
+                 udp_v6_expect});
   }
   c.push_back({"ipv6_esp_stops",
                LinkType::Raw,
@@ -359,12 +367,13 @@ std::vector<Case> cases() {
   c.push_back(
       {"ipv6_hop_by_hop_not_first",
        LinkType::Raw,
-       test::ipv6("2001:db8::1", "2001:db8::53", 60,
-                  test::ipv6_ext(0, 0, test::ipv6_ext(kIpProtoUdp, 0, test::udp(1, 2, kHello)))),
+       test::ipv6(
+           "2001:db8::1", "2001:db8::53", 60,
+           test::ipv6_ext(0, 0, test::ipv6_ext(kIpProtoUdp, 0, test::udp(1, 2, hello_payload)))),
        DecodeError::BadIpv6ExtHeader,
        {}});
   {
-    Bytes chain = test::udp(1, 2, kHello);
+    Bytes chain = test::udp(1, 2, hello_payload);
     std::uint8_t next = kIpProtoUdp;
     for (int i = 0; i < 20; ++i) {
       chain = test::ipv6_ext(next, 0, chain);
@@ -387,29 +396,29 @@ std::vector<Case> cases() {
                test::ethernet(0x0800, test::ipv4("203.0.113.1", "203.0.113.2", 47,
                                                  test::gre(0x0800, tcp_v4()))),
                {},
-               tunnelled(kTcpV4, 1, true)});
+               tunnelled(tcp_v4_expect, 1, true)});
   c.push_back(
       {"gre_key_seq_checksum_ipv6",
        LinkType::Raw,
        test::ipv4("203.0.113.1", "203.0.113.2", 47,
                   test::gre(0x86dd, udp_v6(), {.checksum = true, .key = true, .sequence = true})),
        {},
-       tunnelled(kUdpV6, 1)});
+       tunnelled(udp_v6_expect, 1)});
   c.push_back({"gre_teb_ethernet",
                LinkType::Raw,
                test::ipv4("203.0.113.1", "203.0.113.2", 47,
                           test::gre(0x6558, test::ethernet(0x0800, tcp_v4(), {{0x8100, 12}}),
                                     {.key = true})),
                {},
-               tunnelled(with_vlan(kTcpV4, 12), 1, true)});
+               tunnelled(with_vlan(tcp_v4_expect, 12), 1, true)});
   c.push_back({"gre_over_ipv6",
                LinkType::Raw,
                test::ipv6("2001:db8:ffff::1", "2001:db8:ffff::2", 47, test::gre(0x0800, tcp_v4())),
                {},
-               tunnelled(kTcpV4, 1)});
+               tunnelled(tcp_v4_expect, 1)});
   c.push_back({"gre_unknown_payload_passes",
                LinkType::Raw,
-               test::ipv4("203.0.113.1", "203.0.113.2", 47, test::gre(0x880b, kHello)),
+               test::ipv4("203.0.113.1", "203.0.113.2", 47, test::gre(0x880b, hello_payload)),
                {},
                Expect{.src = "203.0.113.1", .dst = "203.0.113.2", .l4 = 47}});
   {
@@ -425,17 +434,17 @@ std::vector<Case> cases() {
                LinkType::Raw,
                test::ipv4("203.0.113.1", "203.0.113.2", 4, tcp_v4()),
                {},
-               tunnelled(kTcpV4, 1)});
+               tunnelled(tcp_v4_expect, 1)});
   c.push_back({"ipv6_in_ipv4",
                LinkType::Raw,
                test::ipv4("203.0.113.1", "203.0.113.2", 41, udp_v6()),
                {},
-               tunnelled(kUdpV6, 1)});
+               tunnelled(udp_v6_expect, 1)});
   c.push_back({"ipv4_in_ipv6",
                LinkType::Raw,
                test::ipv6("2001:db8:ffff::1", "2001:db8:ffff::2", 4, tcp_v4()),
                {},
-               tunnelled(kTcpV4, 1)});
+               tunnelled(tcp_v4_expect, 1)});
   c.push_back({"ipip_inner_version_mismatch",
                LinkType::Raw,
                test::ipv4("203.0.113.1", "203.0.113.2", 4, udp_v6()),
@@ -449,7 +458,7 @@ std::vector<Case> cases() {
            test::ipv4("203.0.113.1", "203.0.113.2", kIpProtoUdp,
                       test::udp(50000, 4789, test::vxlan(42, test::ethernet(0x0800, tcp_v4()))))),
        {},
-       tunnelled(kTcpV4, 1, true)});
+       tunnelled(tcp_v4_expect, 1, true)});
   c.push_back({"vxlan_without_i_flag_is_udp",
                LinkType::Raw,
                test::ipv4("203.0.113.1", "203.0.113.2", kIpProtoUdp,
@@ -470,7 +479,7 @@ std::vector<Case> cases() {
     const Bytes depth4 =
         test::ipv4("203.0.113.7", "203.0.113.8", kIpProtoUdp,
                    test::udp(1, 4789, test::vxlan(1, test::ethernet(0x0800, inner))));
-    c.push_back({"tunnel_depth_4", LinkType::Raw, depth4, {}, tunnelled(kTcpV4, 4, true)});
+    c.push_back({"tunnel_depth_4", LinkType::Raw, depth4, {}, tunnelled(tcp_v4_expect, 4, true)});
     c.push_back({"tunnel_depth_5",
                  LinkType::Raw,
                  test::ipv4("192.0.2.200", "192.0.2.201", 4, depth4),
@@ -542,8 +551,9 @@ INSTANTIATE_TEST_SUITE_P(Table, DecodePacket, ::testing::ValuesIn(cases()),
 
 TEST(DecodePacket, ReportsTcpFieldsAndOffsets) {
   const Bytes frame = test::ethernet(
-      0x0800, test::ipv4("192.0.2.1", "198.51.100.7", kIpProtoTcp,
-                         test::tcp(1, 2, kHello, kTcpSyn | kTcpAck, 0xdeadbeef, 0x01020304)));
+      0x0800,
+      test::ipv4("192.0.2.1", "198.51.100.7", kIpProtoTcp,
+                 test::tcp(1, 2, hello_payload, kTcpSyn | kTcpAck, 0xdeadbeef, 0x01020304)));
   const auto p = decode_packet(LinkType::Ethernet, frame);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->tcp_seq, 0xdeadbeefU);

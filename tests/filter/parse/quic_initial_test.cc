@@ -1,9 +1,5 @@
 #include "filter/parse/quic_initial.h"
 
-#include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -15,6 +11,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace egressguard::parse {
 namespace {
@@ -52,7 +52,9 @@ Bytes read_hex_file(const std::string& name) {
   return from_hex(s.str());
 }
 
-ByteSpan span(const Bytes& b) { return {b.data(), b.size()}; }
+ByteSpan span(const Bytes& b) {
+  return {b.data(), b.size()};
+}
 
 // RFC 9001 A.2 / RFC 9369 A.2: the client's CRYPTO frame, then PADDING to 1162 bytes.
 const Bytes kRfcCryptoFrame = from_hex(
@@ -80,8 +82,8 @@ const Bytes kSaltChromeGrease = from_hex("f964bf453a1f1b80a5f8820377d4afca580ee7
 Bytes hmac_sha256(const Bytes& key, const Bytes& data) {
   Bytes out(32);
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-       out.data(), &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+       &len);
   return out;
 }
 
@@ -123,6 +125,7 @@ void append_varint(Bytes& out, std::uint64_t v) {
 struct PacketSpec {
   std::uint32_t version = 1;
   Bytes dcid = kRfcDcid;
+  Bytes key_dcid;  // keys from this DCID when not empty (a later Initial to the server's CID)
   Bytes scid;
   Bytes token;
   Bytes payload;
@@ -134,7 +137,7 @@ struct PacketSpec {
 };
 
 Bytes protect(const PacketSpec& s) {
-  const Keys k = client_keys(s.dcid, s.salt, s.v2);
+  const Keys k = client_keys(s.key_dcid.empty() ? s.dcid : s.key_dcid, s.salt, s.v2);
   Bytes h = {static_cast<std::uint8_t>(0xc0 | (s.type << 4) | (s.pn_length - 1)),
              static_cast<std::uint8_t>(s.version >> 24), static_cast<std::uint8_t>(s.version >> 16),
              static_cast<std::uint8_t>(s.version >> 8), static_cast<std::uint8_t>(s.version)};
@@ -192,7 +195,9 @@ Bytes concat(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-Bytes chunk_bytes(const QuicCryptoChunk& c) { return Bytes(c.data.begin(), c.data.end()); }
+Bytes chunk_bytes(const QuicCryptoChunk& c) {
+  return Bytes(c.data.begin(), c.data.end());
+}
 
 const Bytes kHello = from_hex("0100001003030102030405060708090a0b0c0d0e0f");
 
@@ -264,25 +269,18 @@ TEST_F(QuicInitialTest, FallsBackToPacketDcidWhenKeyDcidFails) {
 TEST_F(QuicInitialTest, UsesKeyDcidWhenPacketCarriesServerCid) {
   PacketSpec s;
   s.payload = concat({crypto_frame(0, kHello), Bytes(40, 0)});
-  const Bytes original = s.dcid;
-  Bytes packet = protect(s);
-  // Re-protect under the same keys but with the server's CID in the header.
-  s.dcid = from_hex("aabbccdd");
-  PacketSpec keyed = s;
-  keyed.dcid = original;
-  const Keys unused = client_keys(original, kSaltV1, false);
-  (void)unused;
-  // Build the header with the new DCID but derive keys from the original one.
-  {
-    PacketSpec header_spec = s;
-    Bytes with_new = protect(header_spec);  // keys from aabbccdd: must fail with original key
-    auto r = decrypt(with_new, original);
-    ASSERT_TRUE(r.has_value());  // falls back to the packet's own DCID
-    EXPECT_EQ(Bytes(r->key_dcid.begin(), r->key_dcid.end()), s.dcid);
-  }
-  auto r = decrypt(packet, original);
-  ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(Bytes(r->key_dcid.begin(), r->key_dcid.end()), original);
+  s.key_dcid = kRfcDcid;          // keys of the client's first Initial
+  s.dcid = from_hex("aabbccdd");  // header: the server's CID
+  const Bytes packet = protect(s);
+  auto without_key = decrypt(packet);
+  ASSERT_FALSE(without_key.has_value());
+  EXPECT_EQ(without_key.error(), QuicError::DecryptFailed);
+  auto r = decrypt(packet, kRfcDcid);
+  ASSERT_TRUE(r.has_value()) << describe(r.error());
+  EXPECT_EQ(Bytes(r->key_dcid.begin(), r->key_dcid.end()), kRfcDcid);
+  EXPECT_EQ(Bytes(r->dcid.begin(), r->dcid.end()), s.dcid);
+  ASSERT_EQ(r->chunk_count, 1U);
+  EXPECT_EQ(chunk_bytes(r->chunks[0]), kHello);
 }
 
 // --- Errors
@@ -364,15 +362,15 @@ TEST_F(QuicInitialTest, DecryptsEveryVersionWithItsSalt) {
     bool google;
   };
   const std::vector<Case> cases = {
-      {0x00000001, kSaltV1, false, false},     {0x6b3343cf, kSaltV2, true, false},
-      {0xff000022, kSaltV1, false, false},     {0xff000021, kSaltV1, false, false},
-      {0xff000020, kSaltDraft29, false, false}, {0xff00001d, kSaltDraft29, false, false},
-      {0xff00001c, kSaltDraft23, false, false}, {0xff000017, kSaltDraft23, false, false},
-      {0xff000016, kSaltDraft22, false, false}, {0xfaceb001, kSaltDraft22, false, false},
-      {0xfaceb002, kSaltDraft23, false, false}, {0xfaceb00e, kSaltDraft23, false, false},
-      {0xfaceb010, kSaltDraft23, false, false}, {0xfaceb003, kSaltV1, false, false},
-      {0x54303531, kSaltT051, false, true},    {0x51303530, kSaltQ050, false, true},
-      {0x1a2a3a4a, kSaltV1, false, false},     {0x0a0a0a0a, kSaltDraft29, false, false},
+      {0x00000001, kSaltV1, false, false},           {0x6b3343cf, kSaltV2, true, false},
+      {0xff000022, kSaltV1, false, false},           {0xff000021, kSaltV1, false, false},
+      {0xff000020, kSaltDraft29, false, false},      {0xff00001d, kSaltDraft29, false, false},
+      {0xff00001c, kSaltDraft23, false, false},      {0xff000017, kSaltDraft23, false, false},
+      {0xff000016, kSaltDraft22, false, false},      {0xfaceb001, kSaltDraft22, false, false},
+      {0xfaceb002, kSaltDraft23, false, false},      {0xfaceb00e, kSaltDraft23, false, false},
+      {0xfaceb010, kSaltDraft23, false, false},      {0xfaceb003, kSaltV1, false, false},
+      {0x54303531, kSaltT051, false, true},          {0x51303530, kSaltQ050, false, true},
+      {0x1a2a3a4a, kSaltV1, false, false},           {0x0a0a0a0a, kSaltDraft29, false, false},
       {0xdacafaba, kSaltChromeGrease, false, false},
   };
   for (const Case& c : cases) {
@@ -401,16 +399,16 @@ TEST_F(QuicInitialTest, ReadsFramesAllowedInInitial) {
     bool ok;
     QuicError error;
   };
-  const Bytes ack = from_hex("02050001000103");           // 1 extra range
-  const Bytes ack_ecn = from_hex("0305000000010203");     // ECN counts
-  const Bytes close = from_hex("1c0a0003616263");         // reason "abc"
+  const Bytes ack = from_hex("02050001000103");        // 1 extra range
+  const Bytes ack_ecn = from_hex("0305000000010203");  // ECN counts
+  const Bytes close = from_hex("1c0a0003616263");      // reason "abc"
   const std::vector<Case> cases = {
       {"ping, crypto", concat({{0x01}, crypto_frame(0, kHello), Bytes(30, 0)}), 1, true, {}},
       {"ack, crypto", concat({ack, crypto_frame(0, kHello), Bytes(30, 0)}), 1, true, {}},
       {"ack ecn, crypto", concat({ack_ecn, crypto_frame(0, kHello), Bytes(30, 0)}), 1, true, {}},
       {"crypto, close", concat({crypto_frame(0, kHello), close, Bytes(30, 0)}), 1, true, {}},
-      {"stream frame", concat({crypto_frame(0, kHello), from_hex("0800"), Bytes(30, 0)}), 0,
-       false, QuicError::BadFrame},
+      {"stream frame", concat({crypto_frame(0, kHello), from_hex("0800"), Bytes(30, 0)}), 0, false,
+       QuicError::BadFrame},
       {"app close", concat({from_hex("1d000000"), Bytes(30, 0)}), 0, false, QuicError::BadFrame},
       {"crypto past end", concat({Bytes(30, 0), from_hex("060010")}), 0, false,
        QuicError::BadFrame},
@@ -541,18 +539,36 @@ TEST(GquicChloSni, ReadsPlaintextChloOfEachHeaderForm) {
     Bytes datagram;
   };
   const std::vector<Case> cases = {
-      {"Q043 public header",
-       concat({from_hex("0d0102030405060708"), {'Q', '0', '4', '3'}, {0x01}, hash, {0xa0, 0x01},
-               len_be, message})},
-      {"Q024 private flags, little endian",
-       concat({from_hex("0d0102030405060708"), {'Q', '0', '2', '4'}, {0x01}, hash, {0x01},
-               {0xa0, 0x01, len_be[1], len_be[0]}, message})},
-      {"Q046 long header",
-       concat({from_hex("c3"), {'Q', '0', '4', '6'}, {0x50}, Bytes(8, 7), from_hex("00000001"),
-               hash, {0xa0, 0x01}, len_be, message})},
-      {"no version flag, ack first",
-       concat({from_hex("0c0102030405060708"), {0x03}, hash, from_hex("00400001f30e0100"),
-               {0xa4, 0x01, 0x04, 0x00}, len_be, message})},
+      {"Q043 public header", concat({from_hex("0d0102030405060708"),
+                                     {'Q', '0', '4', '3'},
+                                     {0x01},
+                                     hash,
+                                     {0xa0, 0x01},
+                                     len_be,
+                                     message})},
+      {"Q024 private flags, little endian", concat({from_hex("0d0102030405060708"),
+                                                    {'Q', '0', '2', '4'},
+                                                    {0x01},
+                                                    hash,
+                                                    {0x01},
+                                                    {0xa0, 0x01, len_be[1], len_be[0]},
+                                                    message})},
+      {"Q046 long header", concat({from_hex("c3"),
+                                   {'Q', '0', '4', '6'},
+                                   {0x50},
+                                   Bytes(8, 7),
+                                   from_hex("00000001"),
+                                   hash,
+                                   {0xa0, 0x01},
+                                   len_be,
+                                   message})},
+      {"no version flag, ack first", concat({from_hex("0c0102030405060708"),
+                                             {0x03},
+                                             hash,
+                                             from_hex("00400001f30e0100"),
+                                             {0xa4, 0x01, 0x04, 0x00},
+                                             len_be,
+                                             message})},
   };
   for (const Case& c : cases) {
     auto r = gquic_chlo_sni(span(c.datagram));
@@ -574,8 +590,8 @@ TEST(GquicChloSni, ReportsErrors) {
       {"public reset", from_hex("0a0102030405060708"), QuicError::NotQuic},
       {"IETF version", concat({from_hex("0d0102030405060708"), from_hex("00000001")}),
        QuicError::NotQuic},
-      {"no CHLO", concat({from_hex("0d0102030405060708"), {'Q', '0', '4', '3', 1}, hash,
-                          Bytes(40, 0)}),
+      {"no CHLO",
+       concat({from_hex("0d0102030405060708"), {'Q', '0', '4', '3', 1}, hash, Bytes(40, 0)}),
        QuicError::NoChlo},
       {"CHLO without SNI",
        concat({from_hex("0d0102030405060708"), {'Q', '0', '4', '3', 1}, hash, no_sni}),
@@ -603,14 +619,18 @@ TEST(GquicChloSni, DecryptsQ050Chlo) {
 
 // --- Real captures (shared data)
 
-std::string shared_dir() { return std::string(EGRESSGUARD_SOURCE_DIR) + "/../shared/data"; }
+std::string shared_dir() {
+  return std::string(EGRESSGUARD_SOURCE_DIR) + "/../shared/data";
+}
 
 bool in_ci() {
   const char* ci = std::getenv("CI");
   return ci != nullptr && std::string(ci) == "true";
 }
 
-bool have_tshark() { return std::system("tshark -v > /dev/null 2>&1") == 0; }
+bool have_tshark() {
+  return std::system("tshark -v > /dev/null 2>&1") == 0;
+}
 
 struct Datagram {
   std::string src, dst;
@@ -621,7 +641,8 @@ struct Datagram {
 std::vector<Datagram> tshark_datagrams(const std::string& file, const std::string& filter) {
   const std::string cmd = "tshark -n -r '" + file +
                           "' -d udp.port==853,quic -d udp.port==784,quic -d udp.port==8853,quic "
-                          "-Y '" + filter +
+                          "-Y '" +
+                          filter +
                           "' -T fields -E separator=/t -e ip.src -e ipv6.src -e udp.srcport "
                           "-e ip.dst -e ipv6.dst -e udp.dstport -e udp.payload 2>/dev/null";
   std::vector<Datagram> out;
@@ -727,7 +748,7 @@ TEST(QuicInitialCaptures, DecryptsEveryClientInitial) {
     SCOPED_TRACE(capture);
     const std::vector<Datagram> datagrams = tshark_datagrams(
         shared_dir() + "/pcaps/" + capture,
-        "quic.long.packet_type==0 || quic.long.packet_type_v2==1");
+        "(quic.long.packet_type==0 || quic.long.packet_type_v2==1) && !icmp && !icmpv6");
     ASSERT_FALSE(datagrams.empty());
     // Flow key (unordered endpoints) -> client endpoint, key DCID, CRYPTO stream.
     struct Flow {
@@ -782,8 +803,7 @@ TEST(QuicInitialCaptures, DecryptsEveryClientInitial) {
         }
         const std::size_t skip = stream.size() - static_cast<std::size_t>(offset);
         if (skip < data.size()) {
-          stream.insert(stream.end(), data.begin() + static_cast<std::ptrdiff_t>(skip),
-                        data.end());
+          stream.insert(stream.end(), data.begin() + static_cast<std::ptrdiff_t>(skip), data.end());
         }
       }
       ASSERT_FALSE(stream.empty()) << key;
@@ -810,9 +830,8 @@ TEST(QuicInitialCaptures, ReadsEveryPlaintextGquicSni) {
     GTEST_SKIP() << "shared data (" << shared_dir() << ") or tshark not available";
   }
   const std::vector<std::string> captures = {
-      "ndpi/quic.pcap",         "ndpi/quic_q43.pcap", "ndpi/quic_q46.pcap",
-      "ndpi/http_ipv6.pcap",    "ndpi/wechat.pcap",   "ndpi/youtubeupload.pcap",
-      "ndpi/telegram.pcap",
+      "ndpi/quic.pcap",   "ndpi/quic_q43.pcap",      "ndpi/quic_q46.pcap", "ndpi/http_ipv6.pcap",
+      "ndpi/wechat.pcap", "ndpi/youtubeupload.pcap", "ndpi/telegram.pcap",
   };
   for (const std::string& capture : captures) {
     SCOPED_TRACE(capture);

@@ -27,7 +27,7 @@ struct HelloCase {
   bool quic_tp = false;
 };
 
-Bytes hello(test::ClientHelloSpec spec) {
+Bytes hello(const test::ClientHelloSpec& spec) {
   return test::client_hello(spec);
 }
 

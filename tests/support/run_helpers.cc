@@ -1,4 +1,4 @@
-#include "tests/filter/app/run_helpers.h"
+#include "tests/support/run_helpers.h"
 
 #include <array>
 #include <cstdio>

@@ -1,0 +1,48 @@
+// Shared body of the list-format fuzz targets: parse the input as a list in one format, both
+// strict and with skip_invalid, compile what loads and look every rule's name up again.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "domains/list_loader.h"
+#include "domains/matcher.h"
+#include "domains/name.h"
+
+namespace egressguard::domains::fuzz {
+
+inline void check_list(const std::uint8_t* data, std::size_t size, ListFormat format) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  for (const bool skip_invalid : {false, true}) {
+    ListOptions options{format, skip_invalid, size % 2 == 1};
+    auto loaded = load_list_text(text, "fuzz.txt", 1, options);
+    if (!loaded) {
+      if (skip_invalid || loaded.error().empty()) {
+        std::abort();  // skip_invalid never refuses a list; a refusal says why
+      }
+      continue;
+    }
+    const std::size_t rules = loaded->rules.size();
+    std::vector<Rule> copy = loaded->rules;
+    const Matcher matcher = Matcher::compile(std::move(loaded->rules));
+    if (matcher.size() != rules) {
+      std::abort();
+    }
+    const ListUse uses[] = {ListUse::Ignore, ListUse::Apply};
+    for (const Rule& rule : copy) {
+      NameBuffer buffer;
+      const auto name = normalize_name(rule.name, buffer);
+      if (!name || *name != rule.name) {
+        std::abort();  // loaded names are normalised
+      }
+      const Match match = matcher.lookup(*name, uses);
+      if (rule.kind != RuleKind::Below && !match.matched) {
+        std::abort();  // an exact or suffix rule matches its own name
+      }
+    }
+  }
+}
+
+}  // namespace egressguard::domains::fuzz
