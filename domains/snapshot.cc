@@ -42,7 +42,7 @@ Result<Snapshot, std::vector<std::string>> build_snapshot(const std::vector<List
 SnapshotStore::SnapshotStore() : current_(std::make_shared<const Snapshot>()) {}
 
 std::shared_ptr<const Snapshot> SnapshotStore::current() const noexcept {
-  return current_.load(std::memory_order_acquire);
+  return current_.load();
 }
 
 Result<std::uint64_t, std::vector<std::string>> SnapshotStore::reload(
@@ -61,7 +61,7 @@ Result<std::uint64_t, std::vector<std::string>> SnapshotStore::reload(
   auto next = std::make_shared<Snapshot>(std::move(*built));
   next->version = next_version_++;
   const std::uint64_t version = next->version;
-  current_.store(std::shared_ptr<const Snapshot>(std::move(next)), std::memory_order_release);
+  current_.store(std::shared_ptr<const Snapshot>(std::move(next)));
   reloads_.fetch_add(1, std::memory_order_relaxed);
   return version;
 }

@@ -1,6 +1,6 @@
 // A snapshot: every list loaded and compiled into one matcher, published atomically. Readers
-// take the current snapshot once per batch and use it without locks; reload builds a new one
-// off the hot path and swaps it in, or keeps the old one when the build fails.
+// take the current snapshot once per batch (a pointer copy) and use it without locks; reload
+// builds a new one off the hot path and swaps it in, or keeps the old one when the build fails.
 #pragma once
 
 #include <atomic>
@@ -46,6 +46,36 @@ struct ListSource {
 // `path:line: what: why`) and refuses the whole snapshot if there is any.
 Result<Snapshot, std::vector<std::string>> build_snapshot(const std::vector<ListSource>& sources);
 
+// A shared_ptr that threads load and store atomically: what std::atomic<std::shared_ptr<T>>
+// promises. libstdc++ 12's std::atomic<std::shared_ptr> releases its internal lock with relaxed
+// order after load(), a data race with the next store() under the C++ memory model that TSan
+// reports; this wrapper takes a small mutex held only to copy or swap one pointer (never while a
+// snapshot is built, and the old snapshot is released outside it), so a reader waits at most
+// for a pointer swap. TODO(domains): back to std::atomic<std::shared_ptr> once libstdc++ has
+// the fix (a release unlock in load()).
+template <typename T>
+class AtomicSharedPtr {
+ public:
+  explicit AtomicSharedPtr(std::shared_ptr<T> initial) : ptr_(std::move(initial)) {}
+
+  std::shared_ptr<T> load() const noexcept {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return ptr_;
+  }
+
+  void store(std::shared_ptr<T> next) noexcept {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      ptr_.swap(next);
+    }
+    // `next` now holds the old pointer: the last reference to a snapshot is dropped here.
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<T> ptr_;
+};
+
 class SnapshotStore {
  public:
   // Starts with an empty snapshot (version 0): current() is never null.
@@ -65,7 +95,7 @@ class SnapshotStore {
   }
 
  private:
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  AtomicSharedPtr<const Snapshot> current_;
   std::mutex reload_mutex_;  // serialises reload(); readers never take it
   std::uint64_t next_version_ = 1;
   std::atomic<std::uint64_t> reloads_{0};

@@ -32,6 +32,12 @@ struct CategorySpec {
   std::vector<ListSpec> lists;
 };
 
+// How the inline datapath (NFQUEUE) stops a blocked flow of an enforcing group.
+enum class EnforceAction : std::uint8_t {
+  Reject,  // TCP reset to the client, ICMP administratively prohibited for UDP (default)
+  Drop,    // silently dropped: the client waits for its timeout
+};
+
 struct GroupSpec {
   std::string name;
   std::string description;
@@ -39,6 +45,7 @@ struct GroupSpec {
   std::vector<std::string> block;  // category names
   std::vector<std::string> allow;  // category or list names: their rules become exceptions
   Mode mode = Mode::Enforce;
+  EnforceAction enforce_action = EnforceAction::Reject;  // `enforce_action = "reject" | "drop"`
 };
 
 struct PolicySpec {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "domains/list_loader.h"
 #include "domains/matcher.h"
@@ -31,6 +32,19 @@ inline void check_list(const std::uint8_t* data, std::size_t size, ListFormat fo
       std::abort();
     }
     const ListUse uses[] = {ListUse::Ignore, ListUse::Apply};
+    std::vector<std::string_view> names;
+    for (const Rule& rule : copy) {
+      names.emplace_back(rule.name);
+    }
+    std::vector<Match> batch(names.size());
+    matcher.lookup_batch(names, uses, batch);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const Match single = matcher.lookup(names[i], uses);
+      if (single.matched != batch[i].matched || single.rule != batch[i].rule ||
+          single.action != batch[i].action || single.labels != batch[i].labels) {
+        std::abort();  // lookup_batch answers as lookup does
+      }
+    }
     for (const Rule& rule : copy) {
       NameBuffer buffer;
       const auto name = normalize_name(rule.name, buffer);

@@ -3,8 +3,6 @@
 // tshark): kinds sni, quic_sni, dns (queries, mDNS and LLMNR included) and http_host, compared
 // case-insensitively without a trailing dot. Exclusions are listed below with their reasons.
 // The recall per kind is printed.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -14,6 +12,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/run_helpers.h"
 
@@ -176,9 +176,8 @@ TEST(Recall, ScanRecoversEveryNameInTheSharedCaptures) {
         continue;
       }
       fs::remove(events);
-      const auto r = run_command(egressguard_binary() + " scan --all --config '" +
-                                 config.string() + "' --events '" + events.string() + "' '" +
-                                 pcap.string() + "'");
+      const auto r = run_command(egressguard_binary() + " scan --all --config '" + config.string() +
+                                 "' --events '" + events.string() + "' '" + pcap.string() + "'");
       EXPECT_TRUE(r.exit_code == 0 || r.err.find("truncated") != std::string::npos)
           << capture << ": " << r.err;
       std::set<std::pair<std::string, std::string>> seen;
