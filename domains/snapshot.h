@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/atomic_shared_ptr.h"
 #include "base/result.h"
 #include "domains/list_loader.h"
 #include "domains/matcher.h"
@@ -45,36 +46,6 @@ struct ListSource {
 // Loads every list and compiles them. Collects the errors of ALL lists (each
 // `path:line: what: why`) and refuses the whole snapshot if there is any.
 Result<Snapshot, std::vector<std::string>> build_snapshot(const std::vector<ListSource>& sources);
-
-// A shared_ptr that threads load and store atomically: what std::atomic<std::shared_ptr<T>>
-// promises. libstdc++ 12's std::atomic<std::shared_ptr> releases its internal lock with relaxed
-// order after load(), a data race with the next store() under the C++ memory model that TSan
-// reports; this wrapper takes a small mutex held only to copy or swap one pointer (never while a
-// snapshot is built, and the old snapshot is released outside it), so a reader waits at most
-// for a pointer swap. TODO(domains): back to std::atomic<std::shared_ptr> once libstdc++ has
-// the fix (a release unlock in load()).
-template <typename T>
-class AtomicSharedPtr {
- public:
-  explicit AtomicSharedPtr(std::shared_ptr<T> initial) : ptr_(std::move(initial)) {}
-
-  std::shared_ptr<T> load() const noexcept {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return ptr_;
-  }
-
-  void store(std::shared_ptr<T> next) noexcept {
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      ptr_.swap(next);
-    }
-    // `next` now holds the old pointer: the last reference to a snapshot is dropped here.
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<T> ptr_;
-};
 
 class SnapshotStore {
  public:

@@ -31,7 +31,8 @@ int run_cli(int argc, char** argv) {
 
   const std::vector<Command> commands = {
       add_check_command(app), add_domains_command(app), add_explain_command(app),
-      add_scan_command(app),  add_monitor_command(app),
+      add_scan_command(app),  add_monitor_command(app), add_firewall_command(app),
+      add_run_command(app),   add_reload_command(app),
   };
 
   try {

@@ -1,14 +1,14 @@
 // `egressguard scan` (capture files, offline) and `egressguard monitor` (a live interface,
 // passive): the libpcap datapath. Both write would-block events (with --all, every name) and end
 // with a per-group summary on stderr.
-#include <unistd.h>
-
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "filter/app/commands.h"
 #include "filter/app/event_file_sink.h"
@@ -69,10 +69,9 @@ int run_passive(const PassiveOptions& o, bool live) {
   if (events.empty()) {
     events = config.events.path.empty() ? "-" : config.events.path;
   }
-  auto sink = EventFileSink::open(events, o.all || config.events.log_allowed,
-                                  config.events.sensor.empty() ? default_sensor()
-                                                               : config.events.sensor,
-                                  "pcap");
+  auto sink = EventFileSink::open(
+      events, o.all || config.events.log_allowed,
+      config.events.sensor.empty() ? default_sensor() : config.events.sensor, "pcap");
   if (!sink) {
     std::fprintf(stderr, "%s\n", sink.error().c_str());
     return 1;

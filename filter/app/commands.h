@@ -20,6 +20,9 @@ Command add_domains_command(CLI::App& root);
 Command add_explain_command(CLI::App& root);
 Command add_scan_command(CLI::App& root);
 Command add_monitor_command(CLI::App& root);
+Command add_firewall_command(CLI::App& root);
+Command add_run_command(CLI::App& root);
+Command add_reload_command(CLI::App& root);
 
 int run_cli(int argc, char** argv);
 

@@ -222,9 +222,10 @@ void parse_category(Checker& c, const toml::table& t, const std::string& context
 
 void parse_group(Checker& c, const toml::table& t, const std::string& context,
                  inspect::GroupSpec& out) {
-  c.check_keys(
-      t, {"name", "description", "cidrs", "interfaces", "macs", "vlans", "block", "allow", "mode"},
-      context);
+  c.check_keys(t,
+               {"name", "description", "cidrs", "interfaces", "macs", "vlans", "block", "allow",
+                "mode", "enforce_action", "strip_ech", "anti_bypass"},
+               context);
   out.name = c.string(t, "name", context, true, t.source());
   out.description = c.string(t, "description", context, false, t.source());
   std::vector<toml::source_region> where;
@@ -276,6 +277,151 @@ void parse_group(Checker& c, const toml::table& t, const std::string& context,
   } else {
     c.error(t.get("mode")->source(),
             context + ".mode \"" + mode + "\" is not a mode: expected \"enforce\" or \"monitor\"");
+  }
+  out.strip_ech = c.boolean(t, "strip_ech", context, false);
+  out.anti_bypass = c.boolean(t, "anti_bypass", context, true);
+  const std::string action = c.string(t, "enforce_action", context, false, t.source());
+  if (action == "drop") {
+    out.enforce_action = inspect::EnforceAction::Drop;
+  } else if (!action.empty() && action != "reject") {
+    c.error(t.get("enforce_action")->source(),
+            context + ".enforce_action \"" + action +
+                "\" is not an action: expected \"reject\" (TCP reset, ICMP) or \"drop\"");
+  }
+}
+
+// An array of "addr:port" strings (filter/datapath/dnsproxy/dns_proxy_config.h).
+std::vector<dnsproxy::Endpoint> parse_endpoints(Checker& c, const toml::table& t,
+                                                std::string_view key, bool required) {
+  std::vector<dnsproxy::Endpoint> out;
+  std::vector<toml::source_region> where;
+  const auto texts = c.strings(t, key, "dns", &where);
+  const toml::node* node = t.get(key);
+  if (texts.empty() && required &&
+      (node == nullptr || (node->as_array() != nullptr && node->as_array()->empty()))) {
+    c.error(node != nullptr ? node->source() : t.source(),
+            "dns." + std::string(key) + (node != nullptr ? " is empty" : " is missing") +
+                ": give at least one address such as \"192.0.2.53:53\" or \"[::1]:53\"");
+  }
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    std::string why;
+    auto endpoint = dnsproxy::parse_endpoint(texts[i], 53, &why);
+    if (!endpoint) {
+      c.error(where[i], "dns." + std::string(key) + " \"" + texts[i] +
+                            "\" is not an address: " + why);
+      continue;
+    }
+    out.push_back(*endpoint);
+  }
+  return out;
+}
+
+// [dns]: the DNS proxy (filter/datapath/dnsproxy/dns_proxy_config.h).
+void parse_dns(Checker& c, const toml::table& t, dnsproxy::DnsProxyConfig& out) {
+  c.check_keys(t,
+               {"listen", "upstreams", "block_answer", "block_ttl", "workers",
+                "upstream_timeout_ms", "query_timeout_ms", "tcp_idle_timeout_ms",
+                "max_tcp_connections", "max_tcp_pipeline", "max_pending", "udp_payload"},
+               "[dns]");
+  out.enabled = true;
+  out.listen = parse_endpoints(c, t, "listen", true);
+  out.upstreams = parse_endpoints(c, t, "upstreams", true);
+  const std::string answer = c.string(t, "block_answer", "dns", false, t.source());
+  if (!answer.empty()) {
+    auto parsed = dnsproxy::parse_block_answer(answer);
+    if (!parsed) {
+      c.error(t.get("block_answer")->source(),
+              "dns.block_answer \"" + answer +
+                  "\" is not a block answer: expected \"nxdomain\", \"null\" or \"refused\"");
+    } else {
+      out.block_answer = *parsed;
+    }
+  }
+  auto u32 = [&](std::string_view key, std::uint32_t fallback, std::int64_t min,
+                 std::int64_t max) {
+    return static_cast<std::uint32_t>(c.integer(t, key, "dns", fallback, min, max));
+  };
+  out.block_ttl = u32("block_ttl", out.block_ttl, 0, 86400);
+  out.workers = u32("workers", out.workers, 1, 256);
+  out.upstream_timeout_ms = u32("upstream_timeout_ms", out.upstream_timeout_ms, 10, 60000);
+  out.query_timeout_ms = u32("query_timeout_ms", out.query_timeout_ms, 10, 120000);
+  out.tcp_idle_timeout_ms = u32("tcp_idle_timeout_ms", out.tcp_idle_timeout_ms, 100, 3600000);
+  out.max_tcp_connections = u32("max_tcp_connections", out.max_tcp_connections, 1, 1 << 20);
+  out.max_tcp_pipeline = u32("max_tcp_pipeline", out.max_tcp_pipeline, 1, 1024);
+  out.max_pending = u32("max_pending", out.max_pending, 1, 1 << 20);
+  out.udp_payload = static_cast<std::uint16_t>(u32("udp_payload", out.udp_payload, 512, 4096));
+}
+
+// [nfqueue]: the inline datapath (filter/datapath/nfqueue/nfqueue_config.h).
+void parse_nfqueue(Checker& c, const toml::table& t, nfqueue::NfqueueConfig& out) {
+  c.check_keys(t, {"queues", "fail_mode", "max_packets", "queue_maxlen", "batch", "socket_buffer"},
+               "[nfqueue]");
+  out.enabled = true;
+  if (const toml::node* node = t.get("queues")) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->empty()) {
+      c.error(node->source(), "nfqueue.queues must be a non-empty array of queue numbers");
+    } else {
+      out.queues.clear();
+      for (const toml::node& item : *array) {
+        const auto v = item.value<std::int64_t>();
+        if (!item.is_integer() || !v || *v < 0 || *v > 65535) {
+          c.error(item.source(), "nfqueue.queues entry is out of range: must be 0..65535");
+          continue;
+        }
+        if (!out.queues.empty() && *v != out.queues.back() + 1) {
+          c.error(item.source(), "nfqueue.queues " + std::to_string(*v) + " does not follow " +
+                                     std::to_string(out.queues.back()) +
+                                     ": queues must be consecutive (--queue-balance first:last)");
+          continue;
+        }
+        out.queues.push_back(static_cast<std::uint16_t>(*v));
+      }
+    }
+  }
+  const std::string mode = c.string(t, "fail_mode", "nfqueue", false, t.source());
+  if (t.get("fail_mode") == nullptr) {
+    c.error(t.source(),
+            "nfqueue.fail_mode is missing: set \"open\" (traffic passes uninspected while "
+            "egressguard is down) or \"closed\" (it stops)");
+  } else if (mode == "open" || mode == "closed") {
+    out.fail_open = mode == "open";
+  } else if (t.get("fail_mode")->is_string()) {
+    c.error(t.get("fail_mode")->source(), "nfqueue.fail_mode \"" + mode +
+                                              "\" is not a mode: expected \"open\" or "
+                                              "\"closed\"");
+  }
+  out.max_packets =
+      static_cast<std::uint32_t>(c.integer(t, "max_packets", "nfqueue", out.max_packets, 1, 1000));
+  out.queue_maxlen = static_cast<std::uint32_t>(
+      c.integer(t, "queue_maxlen", "nfqueue", out.queue_maxlen, 16, 1 << 20));
+  out.batch = static_cast<std::uint32_t>(c.integer(t, "batch", "nfqueue", out.batch, 1, 1024));
+  out.socket_buffer = static_cast<std::uint32_t>(
+      c.integer(t, "socket_buffer", "nfqueue", out.socket_buffer, 1 << 16, 1 << 30));
+}
+
+// [firewall]: what `egressguard firewall` generates (filter/datapath/firewall/firewall_config.h).
+void parse_firewall(Checker& c, const toml::table& t, firewall::FirewallConfig& out) {
+  c.check_keys(t, {"learn_ips", "learn_timeout", "doh_category", "doh_timeout", "doh_addresses"},
+               "[firewall]");
+  out.learn_ips = c.boolean(t, "learn_ips", "firewall", false);
+  out.learn_timeout_s = static_cast<std::uint32_t>(
+      c.integer(t, "learn_timeout", "firewall", out.learn_timeout_s, 1, 7 * 86400));
+  out.doh_timeout_s = static_cast<std::uint32_t>(
+      c.integer(t, "doh_timeout", "firewall", out.doh_timeout_s, 1, 30 * 86400));
+  if (t.get("doh_category") != nullptr) {
+    out.doh_category = c.string(t, "doh_category", "firewall", false, t.source());
+  }
+  std::vector<toml::source_region> where;
+  const auto addresses = c.strings(t, "doh_addresses", "firewall", &where);
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    auto ip = parse::IpAddress::parse(addresses[i]);
+    if (!ip) {
+      c.error(where[i], "firewall.doh_addresses \"" + addresses[i] +
+                            "\" is not an IP address: expected e.g. 1.1.1.1 or 2606:4700::1111");
+      continue;
+    }
+    out.doh_addresses.push_back(*ip);
   }
 }
 
@@ -356,7 +502,10 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
   }
   Config config;
   config.path = display_path;
-  c.check_keys(root, {"default_group", "inspect", "events", "category", "group"}, "the top level");
+  c.check_keys(root,
+               {"default_group", "inspect", "events", "category", "group", "nfqueue", "firewall",
+                "dns", "control"},
+               "the top level");
   if (const auto* def = root.get("default_group"); def != nullptr && def->is_string()) {
     config.policy.default_group = **def->as_string();
   }
@@ -388,6 +537,37 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
       config.events.sensor = c.string(*t, "sensor", "events", false, t->source());
     } else {
       c.error(node->source(), "events must be a table: write [events]");
+    }
+  }
+
+  if (const toml::node* node = root.get("nfqueue")) {
+    if (const toml::table* t = node->as_table()) {
+      parse_nfqueue(c, *t, config.nfqueue);
+    } else {
+      c.error(node->source(), "nfqueue must be a table: write [nfqueue]");
+    }
+  }
+  if (const toml::node* node = root.get("dns")) {
+    if (const toml::table* t = node->as_table()) {
+      parse_dns(c, *t, config.dns);
+    } else {
+      c.error(node->source(), "dns must be a table: write [dns]");
+    }
+  }
+  if (const toml::node* node = root.get("control")) {
+    if (const toml::table* t = node->as_table()) {
+      c.check_keys(*t, {"socket"}, "[control]");
+      const std::string path = c.string(*t, "socket", "control", true, t->source());
+      config.control.socket = path.empty() ? "" : c.resolve(path);
+    } else {
+      c.error(node->source(), "control must be a table: write [control]");
+    }
+  }
+  if (const toml::node* node = root.get("firewall")) {
+    if (const toml::table* t = node->as_table()) {
+      parse_firewall(c, *t, config.firewall);
+    } else {
+      c.error(node->source(), "firewall must be a table: write [firewall]");
     }
   }
 

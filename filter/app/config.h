@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "filter/datapath/dnsproxy/dns_proxy_config.h"
+#include "filter/datapath/firewall/firewall_config.h"
+#include "filter/datapath/nfqueue/nfqueue_config.h"
 #include "filter/inspect/inspect_config.h"
 #include "filter/inspect/policy_spec.h"
 
@@ -24,11 +27,20 @@ struct EventsConfig {
   std::string sensor;  // sensor name in events; defaults to the host name
 };
 
+// [control]: the daemon's Unix control socket (reload, stats).
+struct ControlConfig {
+  std::string socket;  // path; empty = no control socket
+};
+
 struct Config {
   std::string path;  // the file this came from
   inspect::PolicySpec policy;
   InspectConfig inspect;
   EventsConfig events;
+  nfqueue::NfqueueConfig nfqueue;     // [nfqueue]: the inline datapath
+  firewall::FirewallConfig firewall;  // [firewall]: `egressguard firewall` generation
+  dnsproxy::DnsProxyConfig dns;       // [dns]: the DNS proxy datapath (`egressguard run`)
+  ControlConfig control;              // [control]
 };
 
 // Reads and validates `path`. List paths are resolved against the config file's folder.

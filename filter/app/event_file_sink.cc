@@ -93,11 +93,10 @@ std::string EventFileSink::summary(const inspect::PolicySnapshot& policy) const 
     for (const auto& [name, count] : s.blocks_by_category) {
       categories += (categories.empty() ? "" : " ") + name + "=" + std::to_string(count);
     }
-    std::snprintf(line, sizeof line, "%-16s %8llu %8llu %8llu %8llu  ",
-                  policy.groups()[g].spec.name.c_str(), static_cast<unsigned long long>(s.flows),
-                  static_cast<unsigned long long>(s.names),
-                  static_cast<unsigned long long>(s.unnamed),
-                  static_cast<unsigned long long>(s.blocks));
+    std::snprintf(
+        line, sizeof line, "%-16s %8llu %8llu %8llu %8llu  ", policy.groups()[g].spec.name.c_str(),
+        static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.names),
+        static_cast<unsigned long long>(s.unnamed), static_cast<unsigned long long>(s.blocks));
     out += line;
     out += categories + "\n";
   }

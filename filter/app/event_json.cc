@@ -42,7 +42,9 @@ std::string_view dns_type_name(std::uint16_t qtype) noexcept {
   }
 }
 
-void append_uint(std::string& out, std::uint64_t value) { out += std::to_string(value); }
+void append_uint(std::string& out, std::uint64_t value) {
+  out += std::to_string(value);
+}
 
 void append_key(std::string& out, std::string_view key) {
   out += ",\"";

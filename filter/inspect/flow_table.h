@@ -53,7 +53,10 @@ struct Flow {
   std::uint16_t vlan = 0;
   AppProto app = AppProto::None;
   std::uint8_t interface = 0;  // index into the Inspector's interface names; 0 = unknown
-  bool client_is_a = true;     // the initiator is key.a
+  // Proxy handshakes (SOCKS, HTTP CONNECT) passed; the stream from stream_next is the tunnel's.
+  std::uint8_t tunnel_depth = 0;
+  bool connect_pending = false;  // CONNECT decided; waiting for the end of its header block
+  bool client_is_a = true;       // the initiator is key.a
   bool has_isn = false;
   bool done = false;   // decided: later packets get `decision` without parsing
   bool named = false;  // a name was seen

@@ -9,6 +9,7 @@
 #include "filter/inspect/crypto_reassembler.h"
 #include "filter/parse/http_host.h"
 #include "filter/parse/quic_initial.h"
+#include "filter/parse/socks.h"
 #include "filter/parse/tls_client_hello.h"
 
 namespace egressguard::inspect {
@@ -28,6 +29,14 @@ constexpr std::uint16_t kPortLlmnr = 5355;
 constexpr std::uint16_t kMaxDnsQuestions = 32;
 // An HTTP method token is at most this long before its space ("PROPPATCH", "MKCALENDAR" ...).
 constexpr std::size_t kMaxMethodLength = 16;
+// Proxy handshakes followed into their tunnel per flow (a chain of proxies); a deeper one is
+// decided as a plain request, or left unparsed.
+constexpr std::uint8_t kMaxTunnelDepth = 3;
+// DNS on a port DNS does not use: at most this many questions (RFC 1035 allows several; servers
+// answer one) and this size (an EDNS query with padding, RFC 8467, stays far below).
+constexpr std::uint16_t kMaxHeuristicQuestions = 4;
+constexpr std::size_t kMaxHeuristicDnsBytes = 4096;
+constexpr std::uint16_t kDnsTypeOpt = 41;  // RFC 6891
 
 bool is_server_port(std::uint16_t port) noexcept {
   return port == 53 || port == 80 || port == 443 || port == 853;
@@ -77,6 +86,115 @@ bool has_odd_bytes(std::string_view name) noexcept {
     return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
              c == '.' || c == '-' || c == '_');
   });
+}
+
+// A NetBIOS name in the first-level encoding of RFC 1001 section 14.1 (32 letters 'A'..'P', one
+// label): NetBIOS Name Service (UDP 137) speaks the DNS format but its names are not domains.
+bool is_netbios_name(std::string_view name) noexcept {
+  constexpr std::size_t kEncodedLength = 32;
+  return name.size() == kEncodedLength &&
+         std::all_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'P'; });
+}
+
+// A plain DNS query in a UDP datagram on a port DNS does not use (DNS over UDP/443 slips past
+// port-based DNS redirection). Strict, so that QUIC and other UDP protocols are not taken for
+// it: QR=0, opcode QUERY, 1..4 questions, no answer or authority records, at most one additional
+// record which must be an OPT RR (RFC 6891 section 6.1.2), each question a non-root name with a
+// type and a known class, and nothing after the last record.
+bool looks_like_dns_query(ByteSpan datagram, parse::DnsNameBuffer& scratch) noexcept {
+  if (datagram.size() > kMaxHeuristicDnsBytes) {
+    return false;
+  }
+  ByteReader r(datagram);
+  r.skip(2);  // ID
+  const std::uint16_t flags = r.u16();
+  const std::uint16_t questions = r.u16();
+  const std::uint16_t answers = r.u16();
+  const std::uint16_t authority = r.u16();
+  const std::uint16_t additional = r.u16();
+  if (!r.ok() || (flags & 0xf800U) != 0 || questions == 0 || questions > kMaxHeuristicQuestions ||
+      answers != 0 || authority != 0 || additional > 1) {
+    return false;
+  }
+  std::size_t offset = r.position();
+  for (std::uint16_t q = 0; q < questions; ++q) {
+    std::uint8_t labels = 0;
+    const auto name = parse::read_dns_name(datagram, offset, scratch, nullptr, &labels);
+    if (!name || labels == 0 || is_netbios_name(*name)) {
+      return false;
+    }
+    ByteReader fields(datagram.subspan(offset));
+    const std::uint16_t qtype = fields.u16();
+    const auto qclass = static_cast<std::uint16_t>(fields.u16() & 0x7fffU);  // mDNS QU bit
+    if (!fields.ok() || qtype == 0 ||
+        (qclass != 1 && qclass != 3 && qclass != 4 && qclass != 255)) {
+      return false;
+    }
+    offset += 4;
+  }
+  if (additional == 1) {
+    ByteReader opt(datagram.subspan(offset));
+    const std::uint8_t root = opt.u8();
+    const std::uint16_t type = opt.u16();
+    opt.skip(2 + 4);  // requestor's UDP payload size, extended RCODE and flags
+    opt.skip(opt.u16());
+    if (!opt.ok() || root != 0 || type != kDnsTypeOpt) {
+      return false;
+    }
+    offset += opt.position();
+  }
+  return offset == datagram.size();
+}
+
+// parse_client_hello; for a ClientHello broken after a well-formed server_name, the salvaged
+// name with kFlagMalformed added to `extra` (the caller still counts the parse error).
+Result<parse::ClientHelloInfo, parse::TlsParseError> read_client_hello(
+    ByteSpan message, std::uint32_t& extra) noexcept {
+  auto hello = parse::parse_client_hello(message);
+  if (hello || (hello.error() != parse::TlsParseError::BadExtension &&
+                hello.error() != parse::TlsParseError::BadLength)) {
+    return hello;
+  }
+  auto salvaged = parse::salvage_client_hello_sni(message);
+  if (!salvaged) {
+    return hello;
+  }
+  extra |= kFlagMalformed;
+  return salvaged;
+}
+
+// Offset just past the empty line that ends an HTTP header block starting at `stream` (CRLF or
+// bare LF line ends), or 0 when it has not arrived.
+std::size_t http_header_end(ByteSpan stream) noexcept {
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    if (stream[i] != '\n') {
+      continue;
+    }
+    if (i + 1 < stream.size() && stream[i + 1] == '\n') {
+      return i + 2;
+    }
+    if (i + 2 < stream.size() && stream[i + 1] == '\r' && stream[i + 2] == '\n') {
+      return i + 3;
+    }
+  }
+  return 0;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           const auto lower = [](char c) {
+             return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+           };
+           return lower(x) == lower(y);
+         });
+}
+
+std::uint32_t name_flags(std::string_view name) noexcept {
+  std::uint32_t flags = has_odd_bytes(name) ? std::uint32_t{kFlagOddBytes} : 0U;
+  if (is_ip_literal(name)) {
+    flags |= kFlagIpLiteral;
+  }
+  return flags;
 }
 
 // The start of the stream could still become an HTTP request line: upper-case letters only.
@@ -425,6 +543,8 @@ void Inspector::reset_flow(Flow& flow) noexcept {
   flow.app = AppProto::None;
   flow.packets_inspected = 0;
   flow.stream_next = 0;
+  flow.tunnel_depth = 0;
+  flow.connect_pending = false;
   flow.flow_id = (std::uint64_t{config_.worker_id} << 48) | (++next_flow_id_ & 0xffffffffffffULL);
   flow.decision = snapshot_->decide_unnamed(flow.group);
   ++stats_.flows_created;
@@ -638,37 +758,113 @@ bool Inspector::worth_parsing(Flow& flow, ByteSpan stream, std::size_t before) n
   }
 }
 
-std::uint32_t Inspector::parse_stream(Flow& flow, ByteSpan stream, bool buffered,
+std::uint32_t Inspector::parse_stream(Flow& flow, ByteSpan whole, bool buffered,
                                       const PacketContext& ctx) noexcept {
-  if (flow.app == AppProto::None) {
-    const parse::PacketView& p = ctx.packet;
-    if (p.sport == kPortDns || p.dport == kPortDns) {
-      flow.app = AppProto::Dns;
-    } else if (stream.empty()) {
-      return 0;
-    } else if (parse::looks_like_tls(stream)) {
-      flow.app = AppProto::Tls;
-    } else if (parse::looks_like_http_request(stream)) {
-      flow.app = AppProto::Http;
-    } else if (may_become_http(stream)) {
-      return 0;
-    } else {
-      finish_unnamed(flow, AppProto::None, {}, &ctx, ctx.meta.ts_us);
-      return 0;
+  // Bytes taken by proxy handshakes: the tunnelled stream after them is dispatched again.
+  std::uint32_t consumed = 0;
+  while (!flow.done) {
+    const ByteSpan stream = whole.subspan(consumed);
+    if (flow.app == AppProto::None) {
+      const parse::PacketView& p = ctx.packet;
+      if (flow.tunnel_depth == 0 && (p.sport == kPortDns || p.dport == kPortDns)) {
+        flow.app = AppProto::Dns;
+      } else if (stream.empty()) {
+        return consumed;
+      } else if (parse::looks_like_tls(stream)) {
+        flow.app = AppProto::Tls;
+      } else if (parse::looks_like_http_request(stream)) {
+        flow.app = AppProto::Http;
+      } else if (may_become_http(stream)) {
+        return consumed;
+      } else if (flow.tunnel_depth < kMaxTunnelDepth && parse::looks_like_socks(stream)) {
+        flow.app = AppProto::Socks;
+      } else {
+        finish_unnamed(flow, AppProto::None, {}, &ctx, ctx.meta.ts_us);
+        return consumed;
+      }
+    }
+    std::uint32_t tunnel = 0;
+    switch (flow.app) {
+      case AppProto::Tls:
+        parse_tls_stream(flow, stream, buffered, ctx);
+        return consumed;
+      case AppProto::Http:
+        tunnel = parse_http_stream(flow, stream, buffered, ctx);
+        break;
+      case AppProto::Socks:
+        tunnel = parse_socks_stream(flow, stream, ctx);
+        break;
+      case AppProto::Dns:
+        return consumed + parse_dns_stream(flow, stream, ctx);
+      default:
+        return consumed;
+    }
+    if (tunnel == 0) {
+      return consumed;
+    }
+    consumed += tunnel;
+  }
+  return consumed;
+}
+
+void Inspector::enter_tunnel(Flow& flow) noexcept {
+  flow.app = AppProto::None;
+  flow.connect_pending = false;
+  flow.flags |= kFlagTunnel;
+  ++flow.tunnel_depth;
+  ++stats_.tunnels;
+  if (flow.buffer != kNoBuffer) {
+    pool_.state(flow.buffer).packets = 1;  // the tunnelled bytes so far came with this packet
+  }
+}
+
+std::uint32_t Inspector::parse_socks_stream(Flow& flow, ByteSpan stream,
+                                            const PacketContext& ctx) noexcept {
+  const auto request = parse::parse_socks_request(stream);
+  if (!request) {
+    switch (request.error()) {
+      case parse::SocksError::NeedMore:
+        return 0;
+      case parse::SocksError::NotSocks:
+        finish_unnamed(flow, AppProto::None, {}, &ctx, ctx.meta.ts_us);
+        return 0;
+      default:
+        ++stats_.socks_parse_errors;
+        finish_unnamed(flow, AppProto::Socks, {}, &ctx, ctx.meta.ts_us);
+        return 0;
     }
   }
-  switch (flow.app) {
-    case AppProto::Tls:
-      parse_tls_stream(flow, stream, buffered, ctx);
-      return 0;
-    case AppProto::Http:
-      parse_http_stream(flow, stream, buffered, ctx);
-      return 0;
-    case AppProto::Dns:
-      return parse_dns_stream(flow, stream, ctx);
-    default:
-      return 0;
+  if (request->command != parse::SocksCommand::Connect) {
+    // BIND and UDP ASSOCIATE carry no outgoing stream to inspect here; their address is not a
+    // destination the client connects to.
+    finish_unnamed(flow, AppProto::Socks, {}, &ctx, ctx.meta.ts_us);
+    return 0;
   }
+  if (request->address_type == parse::SocksAddressType::Domain &&
+      !decide_passing_name(flow, AppProto::Socks, request->domain, request->domain,
+                           name_flags(request->domain), ctx)) {
+    return 0;
+  }
+  enter_tunnel(flow);
+  if (request->port == kPortDns) {
+    flow.app = AppProto::Dns;  // length-prefixed DNS over TCP through the proxy
+  }
+  return static_cast<std::uint32_t>(request->handshake_size);
+}
+
+std::uint32_t Inspector::connect_tunnel(Flow& flow, ByteSpan stream,
+                                        const PacketContext& ctx) noexcept {
+  const std::size_t end =
+      http_header_end(stream.first(std::min(stream.size(), parse::kMaxHttpHeaderBytes)));
+  if (end == 0) {
+    if (stream.size() > parse::kMaxHttpHeaderBytes) {
+      flow.flags |= kFlagTruncated;
+      finish_unnamed(flow, AppProto::Http, {}, &ctx, ctx.meta.ts_us);
+    }
+    return 0;
+  }
+  enter_tunnel(flow);
+  return static_cast<std::uint32_t>(end);
 }
 
 void Inspector::parse_tls_stream(Flow& flow, ByteSpan stream, bool buffered,
@@ -701,9 +897,11 @@ void Inspector::parse_tls_stream(Flow& flow, ByteSpan stream, bool buffered,
   if (buffered && flow.buffer != kNoBuffer && pool_.state(flow.buffer).packets > 1) {
     extra |= kFlagSplit;
   }
-  const auto hello = parse::parse_client_hello(*handshake);
-  if (!hello) {
+  const auto hello = read_client_hello(*handshake, extra);
+  if (!hello || (extra & kFlagMalformed) != 0) {
     ++stats_.tls_parse_errors;
+  }
+  if (!hello) {
     flow.flags |= extra;
     finish_unnamed(flow, AppProto::Tls, {}, &ctx, ctx.meta.ts_us);
     return;
@@ -729,16 +927,19 @@ void Inspector::parse_tls_stream(Flow& flow, ByteSpan stream, bool buffered,
   decide_named(flow, AppProto::Tls, hello->sni, hello->sni, extra, alpn, 0, &ctx);
 }
 
-void Inspector::parse_http_stream(Flow& flow, ByteSpan stream, bool buffered,
-                                  const PacketContext& ctx) noexcept {
+std::uint32_t Inspector::parse_http_stream(Flow& flow, ByteSpan stream, bool buffered,
+                                           const PacketContext& ctx) noexcept {
+  if (flow.connect_pending) {
+    return connect_tunnel(flow, stream, ctx);
+  }
   const auto request = parse::parse_http_request(stream);
   if (!request) {
     switch (request.error()) {
       case parse::HttpParseError::NeedMore:
-        return;
+        return 0;
       case parse::HttpParseError::NotHttp:
         finish_unnamed(flow, AppProto::None, {}, &ctx, ctx.meta.ts_us);
-        return;
+        return 0;
       case parse::HttpParseError::TooLarge:
         flow.flags |= kFlagTruncated;
         break;
@@ -749,19 +950,48 @@ void Inspector::parse_http_stream(Flow& flow, ByteSpan stream, bool buffered,
         break;
     }
     finish_unnamed(flow, AppProto::Http, {}, &ctx, ctx.meta.ts_us);
-    return;
+    return 0;
   }
   std::uint32_t extra = 0;
   if (buffered && flow.buffer != kNoBuffer && pool_.state(flow.buffer).packets > 1) {
     extra |= kFlagSplit;
   }
-  if (has_odd_bytes(request->host_name)) {
-    extra |= kFlagOddBytes;
+  if (!request->is_connect || flow.tunnel_depth >= kMaxTunnelDepth) {
+    decide_http_request(flow, *request, extra, ctx);
+    return 0;
   }
-  if (is_ip_literal(request->host_name)) {
-    extra |= kFlagIpLiteral;
+  // CONNECT (RFC 9110 section 9.3.6): the authority is a name to decide; once the proxy answers,
+  // the stream after the header block is the tunnel's, whose own name (SNI, Host) is decided too.
+  flow.app = AppProto::Http;
+  const std::string_view authority = parse::http_host_name(request->target_authority);
+  if (!decide_passing_name(flow, AppProto::Http, request->target_authority, authority,
+                           extra | name_flags(authority), ctx)) {
+    return 0;
   }
-  decide_named(flow, AppProto::Http, request->host, request->host_name, extra, {}, 0, &ctx);
+  if (request->host_from_header && !iequals(request->host_name, authority) &&
+      !decide_passing_name(flow, AppProto::Http, request->host, request->host_name,
+                           extra | name_flags(request->host_name), ctx)) {
+    return 0;
+  }
+  flow.connect_pending = true;
+  return connect_tunnel(flow, stream, ctx);
+}
+
+bool Inspector::decide_http_request(Flow& flow, const parse::HttpRequestInfo& request,
+                                    std::uint32_t extra, const PacketContext& ctx) noexcept {
+  // An absolute-form target names the host a proxy forwards to, whatever Host says (RFC 9112
+  // section 3.2.2): decide it as well when it differs.
+  if (request.host_from_header && !request.target_authority.empty()) {
+    const std::string_view authority = parse::http_host_name(request.target_authority);
+    if (!iequals(authority, request.host_name) &&
+        !decide_passing_name(flow, AppProto::Http, request.target_authority, authority,
+                             extra | name_flags(authority), ctx)) {
+      return false;
+    }
+  }
+  const Decision decision = decide_named(flow, AppProto::Http, request.host, request.host_name,
+                                         extra | name_flags(request.host_name), {}, 0, &ctx);
+  return decision.verdict != Verdict::Block;
 }
 
 std::uint32_t Inspector::parse_dns_stream(Flow& flow, ByteSpan stream,
@@ -839,7 +1069,8 @@ void Inspector::note_dns_decision(Flow& flow, const Decision& decision) noexcept
 
 Decision Inspector::handle_udp(Flow& flow, const PacketContext& ctx) noexcept {
   const parse::PacketView& p = ctx.packet;
-  if (is_udp_dns_port(p.sport) || is_udp_dns_port(p.dport)) {
+  // DNS on another port is recognised by its first query (below) and followed like port 53.
+  if (is_udp_dns_port(p.sport) || is_udp_dns_port(p.dport) || flow.app == AppProto::Dns) {
     if (!p.payload.empty()) {
       sync_group(flow, ctx);
       dns_message(flow, p.payload, ctx);
@@ -855,6 +1086,19 @@ Decision Inspector::handle_udp(Flow& flow, const PacketContext& ctx) noexcept {
   }
   sync_group(flow, ctx);
   ++flow.packets_inspected;
+  if (flow.app == AppProto::None) {
+    if (parse::looks_like_http_request(p.payload) && udp_http_request(flow, ctx)) {
+      return flow.decision;
+    }
+    if (looks_like_dns_query(p.payload, dns_name_)) {
+      dns_message(flow, p.payload, ctx);
+      if (dns_decided_) {
+        dns_decided_ = false;
+        return dns_decision_;
+      }
+      return flow.decision;
+    }
+  }
   quic_datagram(flow, ctx);
   if (!flow.done && flow.packets_inspected >= config_.max_packets_per_flow_inspected) {
     if (flow.buffer != kNoBuffer && pool_.has_hole(flow.buffer)) {
@@ -863,6 +1107,25 @@ Decision Inspector::handle_udp(Flow& flow, const PacketContext& ctx) noexcept {
     finish_unnamed(flow, flow.app, {}, &ctx, ctx.meta.ts_us);
   }
   return flow.decision;
+}
+
+bool Inspector::udp_http_request(Flow& flow, const PacketContext& ctx) noexcept {
+  // HTTP over UDP (SSDP M-SEARCH / NOTIFY, HTTPU): one request per datagram, so an incomplete
+  // one never completes.
+  const auto request = parse::parse_http_request(ctx.packet.payload);
+  if (!request) {
+    if (request.error() == parse::HttpParseError::NotHttp) {
+      return false;
+    }
+    if (request.error() == parse::HttpParseError::BadRequest) {
+      ++stats_.http_parse_errors;
+    }
+    finish_unnamed(flow, AppProto::Http, {}, &ctx, ctx.meta.ts_us);
+    return true;
+  }
+  flow.app = AppProto::Http;
+  decide_http_request(flow, *request, 0, ctx);
+  return true;
 }
 
 void Inspector::quic_datagram(Flow& flow, const PacketContext& ctx) noexcept {
@@ -996,9 +1259,11 @@ void Inspector::quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool goo
     decide_named(flow, AppProto::Quic, *sni, *sni, extra, {}, 0, &ctx);
     return;
   }
-  const auto hello = parse::parse_client_hello(message);
-  if (!hello) {
+  const auto hello = read_client_hello(message, extra);
+  if (!hello || (extra & kFlagMalformed) != 0) {
     ++stats_.tls_parse_errors;
+  }
+  if (!hello) {
     flow.flags |= extra;
     finish_unnamed(flow, AppProto::Quic, {}, &ctx, ctx.meta.ts_us);
     return;
@@ -1049,6 +1314,30 @@ Decision Inspector::decide_named(Flow& flow, AppProto app, std::string_view raw_
   observe(flow, app, raw_name, alpn, qtype, decision, ctx, ctx != nullptr ? ctx->meta.ts_us : 0);
   release_buffer(flow);  // after observe: the name may be a view into the buffer
   return decision;
+}
+
+bool Inspector::decide_passing_name(Flow& flow, AppProto app, std::string_view raw_name,
+                                    std::string_view decide_name, std::uint32_t extra_flags,
+                                    const PacketContext& ctx) noexcept {
+  const Decision decision = snapshot_->decide_raw_name(decide_name, flow.group);
+  ++stats_.names[static_cast<std::size_t>(app)];
+  count_decision(decision);
+  flow.named = true;
+  flow.decision = decision;  // until a later name decides
+  if (decision.verdict == Verdict::Block) {
+    flow.app = app;
+    flow.flags |= extra_flags;
+    flow.done = true;
+    observe(flow, app, raw_name, {}, 0, decision, &ctx, ctx.meta.ts_us);
+    release_buffer(flow);  // after observe: the name may be a view into the buffer
+    return false;
+  }
+  // The flags describe this name only: the tunnelled name gets its own.
+  const std::uint32_t saved = flow.flags;
+  flow.flags |= extra_flags;
+  observe(flow, app, raw_name, {}, 0, decision, &ctx, ctx.meta.ts_us);
+  flow.flags = saved;
+  return true;
 }
 
 void Inspector::finish_unnamed(Flow& flow, AppProto app, std::string_view alpn,

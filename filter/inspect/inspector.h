@@ -24,6 +24,7 @@
 #include "filter/inspect/stats.h"
 #include "filter/inspect/stream_reassembler.h"
 #include "filter/parse/dns.h"
+#include "filter/parse/http_host.h"
 #include "filter/parse/packet.h"
 
 namespace egressguard::inspect {
@@ -96,8 +97,20 @@ class Inspector {
                              const PacketContext& ctx) noexcept;
   void parse_tls_stream(Flow& flow, ByteSpan stream, bool buffered,
                         const PacketContext& ctx) noexcept;
-  void parse_http_stream(Flow& flow, ByteSpan stream, bool buffered,
-                         const PacketContext& ctx) noexcept;
+  // Both return the bytes of a proxy handshake (HTTP CONNECT request, SOCKS handshake) once the
+  // tunnel it opens starts (the flow is then dispatched again on the tunnelled bytes), else 0.
+  std::uint32_t parse_http_stream(Flow& flow, ByteSpan stream, bool buffered,
+                                  const PacketContext& ctx) noexcept;
+  std::uint32_t parse_socks_stream(Flow& flow, ByteSpan stream, const PacketContext& ctx) noexcept;
+  // A CONNECT request was decided: waits for the end of its header block.
+  std::uint32_t connect_tunnel(Flow& flow, ByteSpan stream, const PacketContext& ctx) noexcept;
+  void enter_tunnel(Flow& flow) noexcept;
+  // An HTTP request over TCP or UDP: decides the authority a proxy would use (when it differs
+  // from Host) and the Host. False when a name blocked the flow.
+  bool decide_http_request(Flow& flow, const parse::HttpRequestInfo& request, std::uint32_t extra,
+                           const PacketContext& ctx) noexcept;
+  // A UDP datagram holding an HTTP request (SSDP, HTTPU); false when it is not one.
+  bool udp_http_request(Flow& flow, const PacketContext& ctx) noexcept;
   std::uint32_t parse_dns_stream(Flow& flow, ByteSpan stream, const PacketContext& ctx) noexcept;
   void dns_message(Flow& flow, ByteSpan message, const PacketContext& ctx) noexcept;
   // Keeps the packet's DNS decision (a block wins) and the flow's.
@@ -110,6 +123,11 @@ class Inspector {
                         std::string_view decide_name, std::uint32_t extra_flags,
                         std::string_view alpn, std::uint16_t qtype,
                         const PacketContext* ctx) noexcept;
+  // A name that ends inspection only when it blocks (a proxy's destination; the tunnelled stream
+  // still has its own name to decide): decides and observes it; false when it blocked the flow.
+  bool decide_passing_name(Flow& flow, AppProto app, std::string_view raw_name,
+                           std::string_view decide_name, std::uint32_t extra_flags,
+                           const PacketContext& ctx) noexcept;
   // The flow ends or gives up without a name: cache decide_unnamed; TLS/QUIC are observed.
   void finish_unnamed(Flow& flow, AppProto app, std::string_view alpn, const PacketContext* ctx,
                       std::uint64_t now_us) noexcept;

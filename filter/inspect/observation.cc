@@ -16,6 +16,8 @@ std::string_view describe(AppProto app) noexcept {
       return "http";
     case AppProto::Ip:
       return "ip";
+    case AppProto::Socks:
+      return "socks";
   }
   return "none";
 }
@@ -54,6 +56,10 @@ std::string_view describe(FlowFlag flag) noexcept {
       return "mid_stream";
     case kFlagDecryptFailed:
       return "decrypt_failed";
+    case kFlagTunnel:
+      return "tunnel";
+    case kFlagMalformed:
+      return "malformed";
   }
   return {};
 }

@@ -15,10 +15,11 @@
 
 namespace egressguard::inspect {
 
-// The application protocol a name (or a flow) was seen in.
-enum class AppProto : std::uint8_t { None, Dns, Tls, Quic, Http, Ip };
-inline constexpr std::size_t kAppProtoCount = 6;
-// "none", "dns", "tls", "quic", "http", "ip".
+// The application protocol a name (or a flow) was seen in. Socks: the host name a client asked a
+// SOCKS 4A / 5 proxy to connect to (an HTTP CONNECT authority is Http).
+enum class AppProto : std::uint8_t { None, Dns, Tls, Quic, Http, Ip, Socks };
+inline constexpr std::size_t kAppProtoCount = 7;
+// "none", "dns", "tls", "quic", "http", "ip", "socks".
 std::string_view describe(AppProto app) noexcept;
 
 // Per-flow evasion and visibility flags (a bitmask in Observation::flags).
@@ -39,8 +40,10 @@ enum FlowFlag : std::uint32_t {
   kFlagGap = 1U << 13,              // a missing segment kept the name from completing
   kFlagMidStream = 1U << 14,        // the TCP handshake was not seen; stream starts mid-flow
   kFlagDecryptFailed = 1U << 15,    // a QUIC Initial could not be decrypted
+  kFlagTunnel = 1U << 16,           // seen inside a SOCKS or HTTP CONNECT tunnel (proxy handshake)
+  kFlagMalformed = 1U << 17,        // the ClientHello is malformed after a well-formed server_name
 };
-inline constexpr std::size_t kFlowFlagCount = 16;
+inline constexpr std::size_t kFlowFlagCount = 18;
 
 // The snake_case name of one flag ("split", "out_of_order", ...); empty for an unknown bit.
 std::string_view describe(FlowFlag flag) noexcept;

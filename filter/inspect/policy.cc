@@ -173,7 +173,7 @@ Result<std::uint64_t, std::vector<std::string>> PolicyStore::reload(
     reload_failures_.fetch_add(1, std::memory_order_relaxed);
     return fail(std::move(built).error());
   }
-  current_.store(std::move(*built), std::memory_order_release);
+  current_.store(std::move(*built));
   reloads_.fetch_add(1, std::memory_order_relaxed);
   return next;
 }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/atomic_shared_ptr.h"
 #include "base/result.h"
 #include "domains/matcher.h"
 #include "domains/snapshot.h"
@@ -104,16 +105,15 @@ class PolicySnapshot {
   std::uint64_t version_ = 0;
 };
 
-// Publishes the current PolicySnapshot to the packet threads. Readers never block; reload builds
+// Publishes the current PolicySnapshot to the packet threads. Readers wait at most for a pointer
+// swap (base/atomic_shared_ptr.h says why not std::atomic<std::shared_ptr>); reload builds
 // a new snapshot off the hot path and swaps it in; a failed reload keeps the old one and is
 // counted.
 class PolicyStore {
  public:
   explicit PolicyStore(std::shared_ptr<const PolicySnapshot> initial);
 
-  std::shared_ptr<const PolicySnapshot> current() const noexcept {
-    return current_.load(std::memory_order_acquire);
-  }
+  std::shared_ptr<const PolicySnapshot> current() const noexcept { return current_.load(); }
   // `build` runs under the reload mutex, never on a packet thread. On failure the old snapshot
   // stays and the errors are returned.
   Result<std::uint64_t, std::vector<std::string>> reload(
@@ -126,7 +126,7 @@ class PolicyStore {
   }
 
  private:
-  std::atomic<std::shared_ptr<const PolicySnapshot>> current_;
+  AtomicSharedPtr<const PolicySnapshot> current_;
   std::mutex reload_mutex_;
   std::atomic<std::uint64_t> reloads_{0};
   std::atomic<std::uint64_t> reload_failures_{0};

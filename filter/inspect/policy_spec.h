@@ -46,6 +46,10 @@ struct GroupSpec {
   std::vector<std::string> allow;  // category or list names: their rules become exceptions
   Mode mode = Mode::Enforce;
   EnforceAction enforce_action = EnforceAction::Reject;  // `enforce_action = "reject" | "drop"`
+  // DNS proxy (filter/datapath/dnsproxy): remove the `ech` parameter from HTTPS/SVCB answers so
+  // that the group's TLS keeps a visible SNI; answer the anti-bypass names (docs/dns-proxy.md).
+  bool strip_ech = false;
+  bool anti_bypass = true;
 };
 
 struct PolicySpec {

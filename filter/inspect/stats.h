@@ -40,6 +40,8 @@ struct InspectStats {
   std::uint64_t tls_parse_errors = 0;
   std::uint64_t quic_decrypt_failures = 0;
   std::uint64_t http_parse_errors = 0;
+  std::uint64_t socks_parse_errors = 0;
+  std::uint64_t tunnels = 0;  // SOCKS / HTTP CONNECT handshakes followed into the tunnel
 
   std::uint64_t reassembly_drops = 0;           // buffers refused: memory bound or pending list
   std::uint64_t reassembly_bytes_in_use = 0;    // buffers handed out now
@@ -66,7 +68,8 @@ void for_each_counter(const InspectStats& s, F&& f) {
   f("flows_expired", s.flows_expired);
   f("active_flows", s.active_flows);
   static constexpr std::array<std::string_view, kAppProtoCount> kNames{
-      "names_none", "names_dns", "names_tls", "names_quic", "names_http", "names_ip"};
+      "names_none", "names_dns", "names_tls",  "names_quic",
+      "names_http", "names_ip",  "names_socks"};
   for (std::size_t i = 0; i < kAppProtoCount; ++i) {
     f(kNames[i], s.names[i]);
   }
@@ -78,6 +81,8 @@ void for_each_counter(const InspectStats& s, F&& f) {
   f("tls_parse_errors", s.tls_parse_errors);
   f("quic_decrypt_failures", s.quic_decrypt_failures);
   f("http_parse_errors", s.http_parse_errors);
+  f("socks_parse_errors", s.socks_parse_errors);
+  f("tunnels", s.tunnels);
   f("reassembly_drops", s.reassembly_drops);
   f("reassembly_bytes_in_use", s.reassembly_bytes_in_use);
   f("reassembly_bytes_reserved", s.reassembly_bytes_reserved);

@@ -495,7 +495,46 @@ class Decoder {
     if (out.dport == kGenevePort) {
       return geneve(out.payload);
     }
+    if (out.dport == kGtpuPort) {
+      return gtpu(out.payload);
+    }
     return true;
+  }
+
+  // 3GPP TS 29.281 section 5: version 1, PT 1, message type 255 (G-PDU) carries a user IP
+  // packet after the 8-byte header, the optional 4 bytes (sequence number, N-PDU number, next
+  // extension header type) when E, S or PN is set, and the extension headers (length in 4-byte
+  // units, the last byte naming the next one). Anything else is plain UDP to port 2152.
+  bool gtpu(ByteSpan data) noexcept {
+    constexpr std::uint8_t kGpdu = 0xff;
+    ByteReader r(data);
+    const std::uint8_t flags = r.u8();
+    const std::uint8_t type = r.u8();
+    const std::uint16_t length = r.u16();
+    r.skip(4);  // TEID
+    if (!r.ok() || (flags & 0xf0U) != 0x30U || type != kGpdu) {
+      return true;
+    }
+    ByteReader body(clamp(r.rest(), length));
+    if ((flags & 0x07U) != 0) {
+      body.skip(3);  // sequence number, N-PDU number
+      for (std::uint8_t next = body.u8(); next != 0 && body.ok(); next = body.u8()) {
+        const std::uint8_t units = body.u8();
+        if (units == 0) {
+          return true;
+        }
+        body.skip(std::size_t{units} * 4U - 2U);
+      }
+    }
+    const ByteSpan inner = body.rest();
+    if (!body.ok() || inner.empty()) {
+      return true;
+    }
+    const auto version = static_cast<std::uint8_t>(inner[0] >> 4);
+    if (version != 4 && version != 6) {
+      return true;
+    }
+    return enter_tunnel() && ip(inner, version);
   }
 
   bool enter_tunnel() noexcept {

@@ -62,6 +62,7 @@ inline constexpr std::uint8_t kMaxTunnelDepth = 4;
 // UDP destination ports that carry a tunnel (IANA).
 inline constexpr std::uint16_t kVxlanPort = 4789;
 inline constexpr std::uint16_t kGenevePort = 6081;
+inline constexpr std::uint16_t kGtpuPort = 2152;  // GTP-U (3GPP TS 29.281), mobile core taps
 
 // One decoded frame. `payload` is a view into the frame passed to decode_packet: valid only
 // while the caller's packet buffer is. Addresses, ports and IP fields are the innermost ones;

@@ -105,7 +105,13 @@ std::string_view describe(TlsParseError error) noexcept {
   return "tls_unknown_error";
 }
 
-Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) noexcept {
+namespace {
+
+// parse_client_hello, or with `salvage` the lenient reading of salvage_client_hello_sni: the
+// extension block may overrun the body, the extension list may break off, and extensions other
+// than server_name are not validated; the server_name extension itself stays strict.
+Result<ClientHelloInfo, TlsParseError> read_client_hello(ByteSpan handshake,
+                                                         bool salvage) noexcept {
   ByteReader r(handshake);
   const std::uint8_t type = r.u8();
   const std::uint32_t length = r.u24();
@@ -136,16 +142,24 @@ Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) no
     return fail(TlsParseError::BadLength);
   }
   if (body.empty()) {
+    if (salvage) {
+      return fail(TlsParseError::BadExtension);
+    }
     return info;  // no extensions (SSL 3.0 style): no SNI
   }
-  ByteReader extensions(body.take(body.u16()));
-  if (!body.ok() || !body.empty()) {
+  const std::uint16_t extensions_length = body.u16();
+  ByteReader extensions(body.take(
+      salvage ? std::min<std::size_t>(extensions_length, body.remaining()) : extensions_length));
+  if (!body.ok() || (!salvage && !body.empty())) {
     return fail(TlsParseError::BadLength);
   }
   while (!extensions.empty()) {
     const std::uint16_t ext_type = extensions.u16();
     const ByteSpan ext = extensions.take(extensions.u16());
     if (!extensions.ok()) {
+      if (salvage && info.has_sni) {
+        return info;  // the list breaks off after a complete server_name
+      }
       return fail(TlsParseError::BadExtension);
     }
     ++info.extension_count;
@@ -157,12 +171,12 @@ Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) no
         }
         break;
       case kExtAlpn:
-        if (!parse_alpn(ext, info)) {
+        if (!parse_alpn(ext, info) && !salvage) {
           return fail(TlsParseError::BadExtension);
         }
         break;
       case kExtSupportedVersions:
-        if (!parse_supported_versions(ext, info)) {
+        if (!parse_supported_versions(ext, info) && !salvage) {
           return fail(TlsParseError::BadExtension);
         }
         break;
@@ -180,7 +194,20 @@ Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) no
         break;
     }
   }
+  if (salvage && !info.has_sni) {
+    return fail(TlsParseError::BadExtension);
+  }
   return info;
+}
+
+}  // namespace
+
+Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) noexcept {
+  return read_client_hello(handshake, false);
+}
+
+Result<ClientHelloInfo, TlsParseError> salvage_client_hello_sni(ByteSpan handshake) noexcept {
+  return read_client_hello(handshake, true);
 }
 
 Result<ByteSpan, TlsParseError> assemble_client_hello(ByteSpan stream,

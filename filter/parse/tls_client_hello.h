@@ -51,6 +51,14 @@ struct ClientHelloInfo {
 // are ignored.
 Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) noexcept;
 
+// For a ClientHello that parse_client_hello refused: its server_name when everything up to and
+// including one well-formed server_name extension is well-formed and only what follows is
+// broken (the extension list breaks off or overruns the message, or a later extension such as
+// ALPN is malformed). No server accepts such a ClientHello, so the name only tells what the client
+// asked for; a duplicated or malformed server_name, or a broken header, still fails. Same view
+// rules as parse_client_hello; BadExtension when nothing can be salvaged.
+Result<ClientHelloInfo, TlsParseError> salvage_client_hello_sni(ByteSpan handshake) noexcept;
+
 // The handshake message size assemble_client_hello callers should allow: big enough for
 // post-quantum key shares (a few KB) with room to spare.
 inline constexpr std::size_t kClientHelloScratchSize = std::size_t{16} * 1024;

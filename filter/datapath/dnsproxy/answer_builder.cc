@@ -1,13 +1,12 @@
 #include "filter/datapath/dnsproxy/answer_builder.h"
 
-#include <stdbool.h>  // before ldns: see CONVENTIONS section 10
-
-#include <ldns/ldns.h>
-
 #include <array>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include <ldns/ldns.h>
+#include <stdbool.h>  // before ldns: see CONVENTIONS section 10
 
 #include "filter/datapath/dnsproxy/dns_message.h"
 
@@ -137,8 +136,8 @@ Result<std::vector<std::uint8_t>, std::string> build_answer(ByteSpan query,
       ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
       answered = true;
     }
-    const bool negative = options.rcode == kRcodeNxDomain ||
-                          (options.rcode == kRcodeNoError && !answered);
+    const bool negative =
+        options.rcode == kRcodeNxDomain || (options.rcode == kRcodeNoError && !answered);
     if (!options.truncated && negative && options.negative_soa) {
       ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, negative_soa(owner, options.ttl));
     }
@@ -148,8 +147,8 @@ Result<std::vector<std::uint8_t>, std::string> build_answer(ByteSpan query,
     ldns_pkt_set_edns_do(p, options.edns_do);
     if (options.ede) {
       const std::vector<std::uint8_t> option = encode_ede_option(*options.ede);
-      ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, option.size(),
-                                                      option.data()));
+      ldns_pkt_set_edns_data(
+          p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, option.size(), option.data()));
     }
   }
   return to_wire(p);
@@ -163,8 +162,8 @@ Result<std::vector<std::uint8_t>, std::string> strip_ech(ByteSpan response) {
   }
   PktPtr pkt(parsed);
   std::vector<std::uint8_t> scratch;
-  for (ldns_rr_list* list : {ldns_pkt_answer(parsed), ldns_pkt_authority(parsed),
-                             ldns_pkt_additional(parsed)}) {
+  for (ldns_rr_list* list :
+       {ldns_pkt_answer(parsed), ldns_pkt_authority(parsed), ldns_pkt_additional(parsed)}) {
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
       ldns_rr* rr = ldns_rr_list_rr(list, i);
       const ldns_rr_type type = ldns_rr_get_type(rr);

@@ -10,7 +10,9 @@ namespace {
 
 using parse::DnsParseError;
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+char lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
 
 // The fixed part of a resource record after its owner name (RFC 1035 section 4.1.3).
 struct RecordHead {
@@ -100,8 +102,8 @@ Result<QueryInfo, QueryError> parse_query(ByteSpan query, parse::DnsNameBuffer& 
   info.message = *message;
   std::size_t offset = message->question_end;
   parse::DnsNameBuffer owner{};
-  const std::uint32_t records = std::uint32_t{message->ancount} + message->nscount +
-                                message->arcount;
+  const std::uint32_t records =
+      std::uint32_t{message->ancount} + message->nscount + message->arcount;
   for (std::uint32_t i = 0; i < records; ++i) {
     std::string_view owner_name;
     auto head = read_record(query, offset, owner, &owner_name);
@@ -145,8 +147,8 @@ Result<ResponseScan, parse::DnsParseError> scan_response(ByteSpan response,
     offset += 4;
   }
   parse::DnsNameBuffer owner{};
-  const std::uint32_t records = std::uint32_t{message->ancount} + message->nscount +
-                                message->arcount;
+  const std::uint32_t records =
+      std::uint32_t{message->ancount} + message->nscount + message->arcount;
   for (std::uint32_t i = 0; i < records; ++i) {
     std::string_view owner_name;
     auto head = read_record(response, offset, owner, &owner_name);
@@ -161,8 +163,7 @@ Result<ResponseScan, parse::DnsParseError> scan_response(ByteSpan response,
       if (!target || at > head->rdata_offset + head->rdlength) {
         return fail(DnsParseError::BadName);
       }
-      const ByteSpan params =
-          response.subspan(at, head->rdata_offset + head->rdlength - at);
+      const ByteSpan params = response.subspan(at, head->rdata_offset + head->rdlength - at);
       if (params_have_ech(params)) {
         scan.has_ech = true;
       }

@@ -35,7 +35,7 @@ inline constexpr std::size_t kDnsHeaderSize = 12;
 // A query as the proxy needs it. `message.qname` is a view into the caller's DnsNameBuffer.
 struct QueryInfo {
   parse::DnsMessage message;
-  bool edns = false;              // the query carries an OPT record
+  bool edns = false;                // the query carries an OPT record
   std::uint16_t edns_udp_size = 0;  // the client's advertised payload size (OPT CLASS)
   bool edns_do = false;
   // Largest UDP answer the client accepts: 512 without EDNS (RFC 1035), else max(512, OPT).
@@ -45,9 +45,9 @@ struct QueryInfo {
 };
 
 enum class QueryError : std::uint8_t {
-  NoHeader,    // shorter than a header: nothing to answer, drop
-  NotQuery,    // QR set: a response sent to the proxy, drop
-  Malformed,   // header readable, the rest is not: FORMERR
+  NoHeader,        // shorter than a header: nothing to answer, drop
+  NotQuery,        // QR set: a response sent to the proxy, drop
+  Malformed,       // header readable, the rest is not: FORMERR
   NotImplemented,  // opcode other than QUERY: NOTIMP
 };
 std::string_view describe(QueryError error) noexcept;

@@ -38,14 +38,14 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, std::uint16_t defa
                                        std::string* why = nullptr);
 
 struct DnsProxyConfig {
-  bool enabled = false;              // a [dns] section is present
-  std::vector<Endpoint> listen;      // UDP and TCP on each
-  std::vector<Endpoint> upstreams;   // tried in order; the next one on timeout or failure
+  bool enabled = false;             // a [dns] section is present
+  std::vector<Endpoint> listen;     // UDP and TCP on each
+  std::vector<Endpoint> upstreams;  // tried in order; the next one on timeout or failure
   BlockAnswer block_answer = BlockAnswer::Nxdomain;
-  std::uint32_t block_ttl = 60;          // TTL (and SOA minimum) of made-up answers, seconds
-  std::uint32_t workers = 1;             // threads, each with its own sockets (SO_REUSEPORT)
-  std::uint32_t upstream_timeout_ms = 1000;  // one try (one upstream, UDP or TCP)
-  std::uint32_t query_timeout_ms = 3000;     // whole query: SERVFAIL when it runs out
+  std::uint32_t block_ttl = 60;               // TTL (and SOA minimum) of made-up answers, seconds
+  std::uint32_t workers = 1;                  // threads, each with its own sockets (SO_REUSEPORT)
+  std::uint32_t upstream_timeout_ms = 1000;   // one try (one upstream, UDP or TCP)
+  std::uint32_t query_timeout_ms = 3000;      // whole query: SERVFAIL when it runs out
   std::uint32_t tcp_idle_timeout_ms = 10000;  // client TCP connections without a query
   std::uint32_t max_tcp_connections = 1024;   // client TCP connections, over all workers
   std::uint32_t max_tcp_pipeline = 32;        // queries in flight per client TCP connection

@@ -1,12 +1,18 @@
 #include "filter/datapath/pcap/pcap_source.h"
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include <pcap/pcap.h>
 
 namespace egressguard::datapath {
 
 struct PcapSource::Handle {
+  // stdio buffer of an offline capture: libpcap's default FILE buffer makes a read() per 4 KiB,
+  // a third of scan time on large captures (bench/scan). Freed after pcap_close().
+  std::unique_ptr<char[]> file_buffer;
   pcap_t* pcap = nullptr;
   ~Handle() {
     if (pcap != nullptr) {
@@ -34,14 +40,22 @@ Result<parse::LinkType, std::string> link_for(pcap_t* pcap, const std::string& n
 }  // namespace
 
 Result<std::unique_ptr<PcapSource>, std::string> PcapSource::open_file(const std::string& path) {
+  constexpr std::size_t kFileBuffer = std::size_t{1} << 20;
   std::array<char, PCAP_ERRBUF_SIZE> err{};
-  pcap_t* pcap = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO,
-                                                         err.data());
-  if (pcap == nullptr) {
-    return fail(path + ": cannot read capture: " + err.data());
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return fail(path + ": cannot read capture: " + std::strerror(errno));
   }
   std::unique_ptr<PcapSource> source(new PcapSource());
   source->handle_ = std::make_unique<Handle>();
+  source->handle_->file_buffer = std::make_unique<char[]>(kFileBuffer);
+  std::setvbuf(file, source->handle_->file_buffer.get(), _IOFBF, kFileBuffer);
+  pcap_t* pcap =
+      pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, err.data());
+  if (pcap == nullptr) {
+    std::fclose(file);
+    return fail(path + ": cannot read capture: " + err.data());
+  }
   source->handle_->pcap = pcap;
   source->name_ = path;
   source->dlt_ = pcap_datalink(pcap);

@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{"unknown top-level key", "defualt_group = \"x\"\n" + std::string(kMinimal),
                   "eg.toml:1:1: unknown key \"defualt_group\" in the top level: expected one of "
-                  "default_group, inspect, events, category, group"},
+                  "default_group, inspect, events, category, group, nfqueue, firewall, dns, "
+                  "control"},
         ErrorCase{"typo in a group key switches nothing off silently",
                   R"(default_group = "gov"
 [[category]]
@@ -69,7 +70,8 @@ name = "gov"
 blocks = ["tiktok"]
 )",
                   "eg.toml:7:1: unknown key \"blocks\" in group[0]: expected one of name, "
-                  "description, cidrs, interfaces, macs, vlans, block, allow, mode"},
+                  "description, cidrs, interfaces, macs, vlans, block, allow, mode, "
+                  "enforce_action, strip_ech, anti_bypass"},
         ErrorCase{"missing default group",
                   R"([[group]]
 name = "gov"
@@ -216,6 +218,74 @@ TEST(LoadConfig, ExampleConfigIsValid) {
     names.push_back(g.name);
   }
   EXPECT_EQ(names, (std::vector<std::string>{"exempt", "gov-managed", "byod", "guest"}));
+}
+
+// [nfqueue], [firewall] and enforce_action (the inline gateway).
+TEST(ParseConfig, ReadsNfqueueFirewallAndEnforceAction) {
+  auto config = parse_config(std::string(kMinimal) + R"(enforce_action = "drop"
+[nfqueue]
+queues = [2, 3, 4]
+fail_mode = "closed"
+max_packets = 12
+[firewall]
+learn_ips = true
+learn_timeout = 600
+doh_addresses = ["1.1.1.1", "2606:4700:4700::1111"]
+)",
+                             "eg.toml", "/etc/eg");
+  ASSERT_TRUE(config.has_value()) << (config ? "" : config.error().front());
+  EXPECT_TRUE(config->nfqueue.enabled);
+  EXPECT_EQ(config->nfqueue.queues, (std::vector<std::uint16_t>{2, 3, 4}));
+  EXPECT_FALSE(config->nfqueue.fail_open);
+  EXPECT_EQ(config->nfqueue.max_packets, 12U);
+  EXPECT_TRUE(config->firewall.learn_ips);
+  EXPECT_EQ(config->firewall.learn_timeout_s, 600U);
+  EXPECT_EQ(config->firewall.doh_addresses.size(), 2U);
+  EXPECT_EQ(config->policy.groups[0].enforce_action, inspect::EnforceAction::Drop);
+}
+
+TEST(ParseConfig, InlineDefaultsAreRejectAndNoNfqueue) {
+  auto config = parse_config(kMinimal, "eg.toml", "/etc/eg");
+  ASSERT_TRUE(config.has_value());
+  EXPECT_FALSE(config->nfqueue.enabled);
+  EXPECT_FALSE(config->firewall.learn_ips);
+  EXPECT_EQ(config->policy.groups[0].enforce_action, inspect::EnforceAction::Reject);
+}
+
+TEST(ParseConfig, InlineErrorsSayWhatAndWhy) {
+  struct Case {
+    const char* what;
+    std::string text;
+    std::string expected;
+  };
+  const std::string base(kMinimal);
+  const Case cases[] = {
+      {"fail_mode is required", base + "[nfqueue]\nqueues = [0]\n",
+       "eg.toml:9:1: nfqueue.fail_mode is missing: set \"open\" (traffic passes uninspected "
+       "while egressguard is down) or \"closed\" (it stops)"},
+      {"bad fail_mode", base + "[nfqueue]\nfail_mode = \"maybe\"\n",
+       "eg.toml:10:13: nfqueue.fail_mode \"maybe\" is not a mode: expected \"open\" or "
+       "\"closed\""},
+      {"queue out of range", base + "[nfqueue]\nfail_mode = \"open\"\nqueues = [70000]\n",
+       "eg.toml:11:11: nfqueue.queues entry is out of range: must be 0..65535"},
+      {"queues not consecutive", base + "[nfqueue]\nfail_mode = \"open\"\nqueues = [0, 2]\n",
+       "eg.toml:11:14: nfqueue.queues 2 does not follow 0: queues must be consecutive "
+       "(--queue-balance first:last)"},
+      {"unknown nfqueue key", base + "[nfqueue]\nfail_mode = \"open\"\nqueue = 1\n",
+       "eg.toml:11:1: unknown key \"queue\" in [nfqueue]: expected one of queues, fail_mode, "
+       "max_packets, queue_maxlen, batch, socket_buffer"},
+      {"bad enforce_action", base + "enforce_action = \"block\"\n",
+       "eg.toml:9:18: group[0].enforce_action \"block\" is not an action: expected \"reject\" "
+       "(TCP reset, ICMP) or \"drop\""},
+      {"bad doh address", base + "[firewall]\ndoh_addresses = [\"dns.google\"]\n",
+       "eg.toml:10:18: firewall.doh_addresses \"dns.google\" is not an IP address: expected "
+       "e.g. 1.1.1.1 or 2606:4700::1111"},
+  };
+  for (const Case& c : cases) {
+    const auto errors = errors_of(c.text);
+    ASSERT_FALSE(errors.empty()) << c.what;
+    EXPECT_EQ(errors.front(), c.expected) << c.what;
+  }
 }
 
 }  // namespace

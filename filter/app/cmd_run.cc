@@ -1,0 +1,234 @@
+// `egressguard run --config C`: the daemon. Starts the configured datapaths (for now the DNS
+// proxy, `[dns]`), the event writer and the control socket; reloads the policy on SIGHUP and on
+// `egressguard reload`; stops cleanly on SIGTERM/SIGINT, writing out every queued event.
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "filter/app/async_event_sink.h"
+#include "filter/app/commands.h"
+#include "filter/app/control_socket.h"
+#include "filter/app/load_policy.h"
+#include "filter/app/nfqueue_event_sink.h"
+#include "filter/datapath/dnsproxy/dns_proxy.h"
+#include "filter/datapath/nfqueue/nfqueue_datapath.h"
+
+namespace egressguard::app {
+
+namespace {
+
+struct RunOptions {
+  std::string config;
+  std::string events;  // overrides [events] path
+  std::string log_level = "info";
+};
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) {
+    return "egressguard";
+  }
+  return name.data();
+}
+
+std::string counters_text(const dnsproxy::DnsProxyCounters& counters) {
+  std::string out;
+  counters.for_each([&](std::string_view name, std::uint64_t value) {
+    out += name;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  });
+  return out;
+}
+
+int run(const RunOptions& o) {
+  // Every thread started below inherits this mask; the main thread takes the signals with
+  // sigwait, so no handler runs inside a worker.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto logger = spdlog::stderr_color_mt("egressguard");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+
+  auto loaded = load_policy(o.config, 1);
+  if (!loaded) {
+    for (const std::string& e : loaded.error()) {
+      spdlog::error("{}", e);
+    }
+    return 1;
+  }
+  const Config& config = loaded->config;
+  if (!config.dns.enabled) {
+    spdlog::error("{}: nothing to run: configure a datapath ([dns])", o.config);
+    return 1;
+  }
+  inspect::PolicyStore store(loaded->policy);
+
+  std::unique_ptr<AsyncEventSink> events;
+  const std::string events_path = o.events.empty() ? config.events.path : o.events;
+  if (!events_path.empty()) {
+    auto sink = AsyncEventSink::open(
+        events_path, config.events.sensor.empty() ? host_name() : config.events.sensor, "dnsproxy");
+    if (!sink) {
+      spdlog::error("{}", sink.error());
+      return 1;
+    }
+    events = std::move(*sink);
+  }
+
+  auto proxy = dnsproxy::DnsProxy::open(config.dns, store, events.get());
+  if (!proxy) {
+    spdlog::error("{}", proxy.error());
+    return 1;
+  }
+
+  // [nfqueue]: the inline datapath (one worker per queue); its events go to the same file.
+  std::unique_ptr<NfqueueEventSink> inline_events;
+  std::unique_ptr<nfqueue::NfqueueDatapath> inline_path;
+  if (config.nfqueue.enabled) {
+    if (!events_path.empty()) {
+      auto sink = NfqueueEventSink::open(
+          events_path, config.events.sensor.empty() ? host_name() : config.events.sensor,
+          config.events.log_allowed);
+      if (!sink) {
+        spdlog::error("{}", sink.error());
+        return 1;
+      }
+      inline_events = std::move(*sink);
+    }
+    auto opened =
+        nfqueue::NfqueueDatapath::open(config.nfqueue, store, config.inspect, inline_events.get());
+    if (!opened) {
+      spdlog::error("{}", opened.error());
+      return 1;
+    }
+    inline_path = std::move(*opened);
+  }
+
+  std::mutex reload_log;
+  auto reload = [&](std::string_view origin) -> std::string {
+    auto result = store.reload(
+        [&](std::uint64_t version)
+            -> Result<std::shared_ptr<const inspect::PolicySnapshot>, std::vector<std::string>> {
+          auto next = load_policy(o.config, version);
+          if (!next) {
+            return fail(std::move(next).error());
+          }
+          return std::move(next->policy);
+        });
+    std::lock_guard<std::mutex> lock(reload_log);
+    if (result) {
+      spdlog::info("reload ({}): policy version {} is live", origin, *result);
+      return "ok policy version " + std::to_string(*result) + "\n";
+    }
+    std::string answer = "error reload refused, the previous policy stays live (" +
+                         std::to_string(store.reload_failures()) + " failed reloads)\n";
+    for (const std::string& e : result.error()) {
+      spdlog::error("reload ({}) refused: {}", origin, e);
+      answer += e + "\n";
+    }
+    return answer;
+  };
+
+  std::unique_ptr<ControlServer> control;
+  if (!config.control.socket.empty()) {
+    auto server = ControlServer::open(config.control.socket, [&](std::string_view command) {
+      if (command == "reload") {
+        return reload("control socket");
+      }
+      if (command == "stats") {
+        return "ok\n" + counters_text((*proxy)->counters()) + "reloads " +
+               std::to_string(store.reloads()) + "\nreload_failures " +
+               std::to_string(store.reload_failures()) + "\nevents_written " +
+               std::to_string(events ? events->written() : 0) + "\n";
+      }
+      return std::string("error unknown command: expected reload or stats\n");
+    });
+    if (!server) {
+      spdlog::error("{}", server.error());
+      return 1;
+    }
+    control = std::move(*server);
+    spdlog::info("control socket {}", config.control.socket);
+  }
+
+  (*proxy)->start();
+  if (inline_path) {
+    inline_path->start();
+    spdlog::info("nfqueue: {} queue(s) from {}, fail-{}", inline_path->workers(),
+                 config.nfqueue.queues.front(), config.nfqueue.fail_open ? "open" : "closed");
+  }
+  for (const auto& endpoint : (*proxy)->endpoints()) {
+    spdlog::info("dns proxy listening on {} (udp, tcp)", endpoint.to_string());
+  }
+  spdlog::info("policy version 1: {} groups, {} workers, {} upstreams",
+               loaded->policy->groups().size(), config.dns.workers, config.dns.upstreams.size());
+
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) {
+      continue;
+    }
+    if (signal == SIGHUP) {
+      reload("SIGHUP");
+      continue;
+    }
+    spdlog::info("signal {}: stopping", signal == SIGTERM ? "TERM" : "INT");
+    break;
+  }
+  if (control) {
+    control->stop();
+  }
+  if (inline_path) {
+    inline_path->stop();
+    const nfqueue::NfqueueStats s = inline_path->stats();
+    spdlog::info(
+        "nfqueue: {} packets, {} allowed, {} rejected, {} dropped, {} undecided, {} "
+        "verdict messages, {} overflows",
+        s.packets, s.allowed, s.rejected, s.dropped, s.undecided, s.verdict_batches, s.enobufs);
+  }
+  (*proxy)->stop();
+  const dnsproxy::DnsProxyCounters counters = (*proxy)->counters();
+  if (events) {
+    events->close();
+    spdlog::info("events: {} written, {} dropped", events->written(), events->dropped());
+  }
+  counters.for_each([](std::string_view name, std::uint64_t value) {
+    spdlog::info("counter {} {}", name, value);
+  });
+  spdlog::info("counter reloads {}", store.reloads());
+  spdlog::info("counter reload_failures {}", store.reload_failures());
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& root) {
+  auto* cmd = root.add_subcommand("run", "Run the configured datapaths (the DNS proxy, [dns])");
+  auto o = std::make_shared<RunOptions>();
+  cmd->add_option("-c,--config", o->config, "Configuration file (egressguard.toml)")->required();
+  cmd->add_option("--events", o->events, "Write block events here (JSON lines; - = stdout)");
+  cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  cmd->footer(
+      "Signals: SIGHUP reloads the policy (as `egressguard reload`), SIGTERM/SIGINT stop.\n"
+      "Exit status: 0 after a clean stop, 1 when the configuration or a socket is unusable.");
+  return {cmd, [o] { return run(*o); }};
+}
+
+}  // namespace egressguard::app

@@ -1,0 +1,212 @@
+// DnsProxyCore: what the DNS proxy does with one query and one upstream answer, without any
+// socket — so that every behaviour is testable by feeding bytes. The Asio server (dns_proxy.h)
+// moves the bytes; this decides: answer now (blocked, anti-bypass, malformed), forward, or drop;
+// then inspects the upstream's answer (CNAME chain, answer addresses, ECH) before it goes back.
+//
+// Order for a query from a client in group G (policy snapshot S, taken once per query):
+//   1. parse (parse/dns.h): no header -> drop; QR set -> drop; other opcode -> NOTIMP;
+//      malformed -> FORMERR
+//   2. anti-bypass names, when G enforces and has anti_bypass (on by default)
+//   3. S.decide_raw_name(qname, G): enforced block -> made-up answer; monitor -> event, forward
+//   4. forward; the answer is checked against S and G (the same snapshot) before the client
+//      sees it. There is no answer cache, so no group can see another group's answer.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/byte_span.h"
+#include "base/result.h"
+#include "filter/datapath/dnsproxy/answer_builder.h"
+#include "filter/datapath/dnsproxy/dns_proxy_config.h"
+#include "filter/inspect/observation.h"
+#include "filter/inspect/policy.h"
+
+namespace egressguard::dnsproxy {
+
+// Counters of one worker. Atomics (relaxed) only so that `stats` can read them from another
+// thread; each worker writes its own, so they are never contended.
+#define EGRESSGUARD_DNSPROXY_COUNTERS(X)                                                    \
+  X(queries_udp)          /* queries received over UDP */                                   \
+  X(queries_tcp)          /* queries received over TCP */                                   \
+  X(blocked_list)         /* answered as blocked: a list rule matched the qname */          \
+  X(blocked_cname)        /* answered as blocked: a CNAME target in the answer matched */   \
+  X(blocked_anti_bypass)  /* answered by the anti-bypass names */                           \
+  X(blocked_address)      /* answered as blocked: the answer-address hook said so */        \
+  X(monitor_would_block)  /* monitor-mode group: would have been blocked, forwarded */      \
+  X(forwarded)            /* queries sent upstream */                                       \
+  X(answered_upstream)    /* upstream answers relayed to the client */                      \
+  X(upstream_timeouts)    /* tries that timed out */                                        \
+  X(upstream_errors)      /* tries that failed: socket error, bad or mismatched answer */   \
+  X(upstream_tcp_retries) /* TC=1 from upstream over UDP: retried over TCP */               \
+  X(servfail)             /* SERVFAIL sent: every upstream failed or the query timed out */ \
+  X(formerr)              /* FORMERR sent for a malformed query */                          \
+  X(notimp)               /* NOTIMP sent for an opcode other than QUERY */                  \
+  X(dropped_malformed)    /* datagrams without a readable header, or responses: dropped */  \
+  X(pending_overflow)     /* max_pending forwarded queries in flight: answered SERVFAIL */  \
+  X(truncated_to_client)  /* answer larger than the client's UDP size: sent with TC=1 */    \
+  X(ech_stripped)         /* answers whose HTTPS/SVCB ech parameter was removed */          \
+  X(ech_strip_failures)   /* answers with ech that could not be rewritten: SERVFAIL */      \
+  X(answer_failures)      /* made-up answers ldns could not build (header-only sent) */     \
+  X(tcp_connections)      /* client TCP connections accepted */                             \
+  X(tcp_refused)          /* client TCP connections closed at once: max_tcp_connections */  \
+  X(tcp_idle_closed)      /* client TCP connections closed after tcp_idle_timeout */        \
+  X(events_dropped)       /* block events the event sink refused (queue full) */
+
+struct DnsProxyStats {
+#define EGRESSGUARD_DNSPROXY_FIELD(name) std::atomic<std::uint64_t> name{0};
+  EGRESSGUARD_DNSPROXY_COUNTERS(EGRESSGUARD_DNSPROXY_FIELD)
+#undef EGRESSGUARD_DNSPROXY_FIELD
+};
+
+// A plain copy of the counters (summed over workers), for reports and tests.
+struct DnsProxyCounters {
+#define EGRESSGUARD_DNSPROXY_FIELD(name) std::uint64_t name = 0;
+  EGRESSGUARD_DNSPROXY_COUNTERS(EGRESSGUARD_DNSPROXY_FIELD)
+#undef EGRESSGUARD_DNSPROXY_FIELD
+
+  void add(const DnsProxyStats& stats) noexcept;
+  // Calls fn(name, value) for every counter, in declaration order.
+  void for_each(const std::function<void(std::string_view, std::uint64_t)>& fn) const;
+};
+
+inline void bump(std::atomic<std::uint64_t>& counter) noexcept {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Why a query was answered as blocked.
+enum class BlockCause : std::uint8_t { List, Cname, AntiBypass, Address };
+// "list" | "cname" | "anti_bypass" | "address"
+std::string_view describe(BlockCause cause) noexcept;
+
+// What a block event carries besides the Observation.
+struct DnsBlockInfo {
+  BlockCause cause = BlockCause::List;
+  std::string_view cname_target;  // the blocked CNAME target (cause Cname); raw from the wire
+  std::string_view answer;        // "nxdomain" | "null" | "refused" | "nodata" | "forwarded"
+  std::uint16_t ede = 0;          // the Extended DNS Error info-code sent (0: none)
+};
+
+// Receives block events on worker threads: must be thread-safe and must not block (the app's
+// AsyncEventSink queues them for a writer thread). Returns false when the event was dropped.
+class DnsEventSink {
+ public:
+  virtual ~DnsEventSink() = default;
+  virtual bool on_dns_block(const inspect::Observation& observation,
+                            const DnsBlockInfo& info) noexcept = 0;
+};
+
+// What the GeoIP hook sees for each A/AAAA record of an answer that is about to be allowed.
+struct AnswerAddressContext {
+  const inspect::PolicySnapshot* policy = nullptr;
+  std::uint32_t group = 0;
+  std::string_view qname;  // the client's question
+  std::string_view owner;  // the record's owner name
+};
+
+// Answer addresses go through this hook (a later issue fills it with GeoIP/ASN rules). Called on
+// worker threads; must be thread-safe and must not block. Returning Block answers the query as
+// blocked (EDE 17 Filtered).
+class AnswerAddressHook {
+ public:
+  virtual ~AnswerAddressHook() = default;
+  virtual inspect::Verdict on_answer_address(const AnswerAddressContext& context,
+                                             const parse::IpAddress& address) noexcept {
+    static_cast<void>(context);
+    static_cast<void>(address);
+    return inspect::Verdict::Allow;
+  }
+};
+
+// The client of one query, as the server saw it.
+struct ClientInfo {
+  parse::IpAddress ip;
+  std::uint16_t port = 0;
+  parse::IpAddress local;  // the listening address (may be the wildcard)
+  std::uint16_t local_port = 0;
+  bool tcp = false;
+};
+
+// A query on its way upstream: what the worker needs to forward it and to finish it.
+struct PendingQuery {
+  std::vector<std::uint8_t> query;  // the client's bytes; the worker may change the ID
+  std::uint16_t client_id = 0;
+  std::string qname;  // raw dotted, as the client sent it
+  std::uint16_t qtype = 0;
+  std::uint16_t qclass = 0;
+  bool edns = false;
+  bool edns_do = false;
+  std::size_t max_udp_answer = 512;
+  std::uint32_t group = 0;
+  std::shared_ptr<const inspect::PolicySnapshot> policy;
+  ClientInfo client;
+};
+
+struct QueryOutcome {
+  enum class Kind : std::uint8_t { Answer, Forward, Drop };
+  Kind kind = Kind::Drop;
+  std::vector<std::uint8_t> answer;  // Kind::Answer
+};
+
+// Why an upstream answer was not used (the worker then tries the next upstream).
+enum class ResponseError : std::uint8_t {
+  Malformed,  // does not parse
+  Mismatch,   // not an answer to this question
+  Truncated,  // TC=1: retry over TCP
+};
+
+// Anti-bypass names (DESIGN section 6), answered for enforced groups (mode enforce, at least one
+// blocked category) with anti_bypass = true:
+// the Firefox canary use-application-dns.net and iCloud Private Relay's mask.icloud.com /
+// mask-h2.icloud.com -> NXDOMAIN; DDR's _dns.resolver.arpa (RFC 9462) -> NODATA.
+struct AntiBypassName {
+  std::string_view name;
+  std::uint8_t rcode;  // kRcodeNxDomain or kRcodeNoError (NODATA)
+  std::string_view why;
+};
+const std::array<AntiBypassName, 4>& anti_bypass_names() noexcept;
+
+class DnsProxyCore {
+ public:
+  DnsProxyCore(DnsProxyConfig config, inspect::PolicyStore& store, DnsEventSink* events = nullptr,
+               AnswerAddressHook* hook = nullptr);
+
+  // Decides what to do with one query. Kind::Forward fills `pending`.
+  QueryOutcome on_query(ByteSpan query, const ClientInfo& client, PendingQuery& pending,
+                        DnsProxyStats& stats) const;
+
+  // Inspects the upstream's answer to `pending` and returns what the client gets (ID restored,
+  // blocked when a CNAME target or an address says so, ech stripped for the group, cut to TC=1
+  // when too large for a UDP client).
+  Result<std::vector<std::uint8_t>, ResponseError> on_response(const PendingQuery& pending,
+                                                               ByteSpan response,
+                                                               DnsProxyStats& stats) const;
+
+  // SERVFAIL (EDE 22 with EDNS) for a query whose upstreams all failed or that timed out.
+  std::vector<std::uint8_t> servfail(const PendingQuery& pending, DnsProxyStats& stats) const;
+
+  const DnsProxyConfig& config() const noexcept { return config_; }
+  inspect::PolicyStore& store() const noexcept { return store_; }
+
+ private:
+  std::vector<std::uint8_t> answer_or_header(ByteSpan query, const AnswerOptions& options,
+                                             std::uint8_t fallback_rcode,
+                                             DnsProxyStats& stats) const;
+  void emit(const ClientInfo& client, std::string_view qname, std::uint16_t qtype,
+            const inspect::Decision& decision, const inspect::PolicySnapshot& policy,
+            const DnsBlockInfo& info, DnsProxyStats& stats) const;
+
+  DnsProxyConfig config_;
+  inspect::PolicyStore& store_;
+  DnsEventSink* events_;
+  AnswerAddressHook* hook_;
+  mutable std::atomic<std::uint64_t> next_event_id_{1};
+};
+
+}  // namespace egressguard::dnsproxy
