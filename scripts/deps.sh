@@ -15,7 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # real peers, clients and servers used by the tests, the lab and the side-by-side benches
   tshark tcpdump libndpi-bin unbound nginx knot-dnsutils dnsutils curl openssl ngtcp2-client
-  ngtcp2-server iproute2 nftables iptables python3 mmdb-bin ethtool util-linux time
+  ngtcp2-server iproute2 nftables iptables python3 mmdb-bin ethtool util-linux time dnsperf
+  dnsdist conntrack iperf3
 )
 
 missing=()

@@ -29,8 +29,10 @@ void append_dns_fields(std::string& line, const dnsproxy::DnsBlockInfo& info) {
   line += "}";
 }
 
-Result<std::unique_ptr<AsyncEventSink>, std::string> AsyncEventSink::open(
-    const std::string& path, std::string sensor, std::string datapath, std::size_t capacity) {
+Result<std::unique_ptr<AsyncEventSink>, std::string> AsyncEventSink::open(const std::string& path,
+                                                                          std::string sensor,
+                                                                          std::string datapath,
+                                                                          std::size_t capacity) {
   std::unique_ptr<AsyncEventSink> sink(new AsyncEventSink());
   if (path == "-") {
     sink->file_ = stdout;
@@ -48,7 +50,9 @@ Result<std::unique_ptr<AsyncEventSink>, std::string> AsyncEventSink::open(
   return sink;
 }
 
-AsyncEventSink::~AsyncEventSink() { close(); }
+AsyncEventSink::~AsyncEventSink() {
+  close();
+}
 
 bool AsyncEventSink::on_dns_block(const inspect::Observation& observation,
                                   const dnsproxy::DnsBlockInfo& info) noexcept {

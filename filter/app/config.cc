@@ -307,8 +307,8 @@ std::vector<dnsproxy::Endpoint> parse_endpoints(Checker& c, const toml::table& t
     std::string why;
     auto endpoint = dnsproxy::parse_endpoint(texts[i], 53, &why);
     if (!endpoint) {
-      c.error(where[i], "dns." + std::string(key) + " \"" + texts[i] +
-                            "\" is not an address: " + why);
+      c.error(where[i],
+              "dns." + std::string(key) + " \"" + texts[i] + "\" is not an address: " + why);
       continue;
     }
     out.push_back(*endpoint);
@@ -337,8 +337,7 @@ void parse_dns(Checker& c, const toml::table& t, dnsproxy::DnsProxyConfig& out) 
       out.block_answer = *parsed;
     }
   }
-  auto u32 = [&](std::string_view key, std::uint32_t fallback, std::int64_t min,
-                 std::int64_t max) {
+  auto u32 = [&](std::string_view key, std::uint32_t fallback, std::int64_t min, std::int64_t max) {
     return static_cast<std::uint32_t>(c.integer(t, key, "dns", fallback, min, max));
   };
   out.block_ttl = u32("block_ttl", out.block_ttl, 0, 86400);

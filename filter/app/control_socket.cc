@@ -1,15 +1,15 @@
 #include "filter/app/control_socket.h"
 
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <utility>
 
 namespace egressguard::app {
 
@@ -95,8 +95,8 @@ Result<std::unique_ptr<ControlServer>, std::string> ControlServer::open(const st
   }
   // 0600 from the start: no moment where another user could connect.
   const mode_t old_mask = ::umask(0177);
-  const int bound = ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&*address),
-                           sizeof(*address));
+  const int bound =
+      ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&*address), sizeof(*address));
   const int bind_errno = errno;
   ::umask(old_mask);
   if (bound != 0) {
@@ -189,8 +189,8 @@ void ControlServer::run() {
   }
 }
 
-Result<std::string, std::string> control_request(const std::string& path,
-                                                 std::string_view command, int timeout_ms) {
+Result<std::string, std::string> control_request(const std::string& path, std::string_view command,
+                                                 int timeout_ms) {
   auto address = unix_address(path);
   if (!address) {
     return fail(address.error());

@@ -44,7 +44,7 @@ class ControlServer {
 };
 
 // Sends `command` to the control socket at `path` and returns the answer text.
-Result<std::string, std::string> control_request(const std::string& path,
-                                                 std::string_view command, int timeout_ms);
+Result<std::string, std::string> control_request(const std::string& path, std::string_view command,
+                                                 int timeout_ms);
 
 }  // namespace egressguard::app

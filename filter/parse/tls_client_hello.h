@@ -51,12 +51,14 @@ struct ClientHelloInfo {
 // are ignored.
 Result<ClientHelloInfo, TlsParseError> parse_client_hello(ByteSpan handshake) noexcept;
 
-// For a ClientHello that parse_client_hello refused: its server_name when everything up to and
-// including one well-formed server_name extension is well-formed and only what follows is
-// broken (the extension list breaks off or overruns the message, or a later extension such as
-// ALPN is malformed). No server accepts such a ClientHello, so the name only tells what the client
-// asked for; a duplicated or malformed server_name, or a broken header, still fails. Same view
-// rules as parse_client_hello; BadExtension when nothing can be salvaged.
+// For a ClientHello that parse_client_hello refused: its server_name when the message is
+// well-formed up to the extension list and that list frames correctly up to and including one
+// well-formed server_name extension; after it the list may break off or overrun the message, and
+// the contents of other extensions (ALPN, supported_versions) are not checked. No server
+// completes a handshake on such a ClientHello, so the name only says what the client asked for:
+// deciding on it adds a name where there was none, never hides one. A duplicated or malformed
+// server_name, a break before it, or a broken header still fail (BadExtension when the message
+// has no server_name to salvage). Same view rules as parse_client_hello.
 Result<ClientHelloInfo, TlsParseError> salvage_client_hello_sni(ByteSpan handshake) noexcept;
 
 // The handshake message size assemble_client_hello callers should allow: big enough for

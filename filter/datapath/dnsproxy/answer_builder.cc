@@ -5,8 +5,10 @@
 #include <cstring>
 #include <memory>
 
-#include <ldns/ldns.h>
+// clang-format off
 #include <stdbool.h>  // before ldns: see CONVENTIONS section 10
+#include <ldns/ldns.h>
+// clang-format on
 
 #include "filter/datapath/dnsproxy/dns_message.h"
 

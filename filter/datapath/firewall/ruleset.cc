@@ -209,12 +209,10 @@ Ruleset build_ruleset(const RulesetInput& input) {
 
   // Decided flows, then classification of the rest.
   out << "\n\tchain forward {\n\t\ttype filter hook forward priority -200; policy accept;\n";
-  out << "\t\tct mark & " << mask << " == " << hex(nfqueue::kMarkDrop) << " drop\n";
-  out << "\t\tct mark & " << mask << " == " << hex(nfqueue::kMarkReject)
-      << " meta l4proto tcp reject with tcp reset\n";
-  out << "\t\tct mark & " << mask << " == " << hex(nfqueue::kMarkReject)
-      << " reject with icmpx admin-prohibited\n";
-  out << "\t\tct mark & " << mask << " == " << hex(nfqueue::kMarkAllow) << " accept\n";
+  // One map lookup per packet of a decided flow (the bulk of the traffic).
+  out << "\t\tct mark & " << mask << " vmap { " << hex(nfqueue::kMarkAllow) << " : accept, "
+      << hex(nfqueue::kMarkDrop) << " : drop, " << hex(nfqueue::kMarkReject)
+      << " : goto reject_flow }\n";
   out << "\t\tct direction reply accept\n";
   for (std::size_t i = 0; i < classify_end; ++i) {
     const std::string target =
@@ -267,21 +265,29 @@ Ruleset build_ruleset(const RulesetInput& input) {
     out << "\t\tct original packets <= " << max_packets << " tcp dport { 80, 443 } " << queue_mark
         << "\n";
     out << "\t\tct original packets <= " << max_packets << " udp dport 443 " << queue_mark << "\n";
+    if (!input.nfqueue.fail_open) {
+      block(out, "ct original packets > " + std::to_string(max_packets) + " tcp dport { 80, 443 }",
+            L4::Tcp, g.enforce_action, "fail-closed: still undecided after the queued packets");
+      block(out, "ct original packets > " + std::to_string(max_packets) + " udp dport 443", L4::Udp,
+            g.enforce_action, "fail-closed: still undecided after the queued packets");
+    }
     out << "\t}\n";
   }
 
+  out << "\n\tchain reject_flow {\n\t\tmeta l4proto tcp reject with tcp reset\n"
+      << "\t\treject with icmpx admin-prohibited\n\t}\n";
+
   // After the NFQUEUE rule (iptables mangle, priority -150): the verdict sticks to the flow.
   out << "\n\tchain verdict {\n\t\ttype filter hook forward priority -100; policy accept;\n";
-  const std::string is = "meta mark & " + mask + " == ";
-  out << "\t\t" << is << hex(nfqueue::kMarkAllow) << " ct mark set ct mark | "
-      << hex(nfqueue::kMarkAllow) << "\n";
-  out << "\t\t" << is << hex(nfqueue::kMarkDrop) << " ct mark set ct mark | "
-      << hex(nfqueue::kMarkDrop) << " drop\n";
-  out << "\t\t" << is << hex(nfqueue::kMarkReject) << " meta l4proto tcp ct mark set ct mark | "
-      << hex(nfqueue::kMarkReject) << " reject with tcp reset\n";
-  out << "\t\t" << is << hex(nfqueue::kMarkReject) << " ct mark set ct mark | "
-      << hex(nfqueue::kMarkReject) << " reject with icmpx admin-prohibited\n";
-  out << "\t}\n}\n";
+  out << "\t\tmeta mark & " << mask << " vmap { " << hex(nfqueue::kMarkAllow)
+      << " : goto save_allow, " << hex(nfqueue::kMarkDrop) << " : goto save_drop, "
+      << hex(nfqueue::kMarkReject) << " : goto save_reject }\n\t}\n";
+  out << "\n\tchain save_allow {\n\t\tct mark set ct mark | " << hex(nfqueue::kMarkAllow)
+      << "\n\t}\n";
+  out << "\n\tchain save_drop {\n\t\tct mark set ct mark | " << hex(nfqueue::kMarkDrop)
+      << " drop\n\t}\n";
+  out << "\n\tchain save_reject {\n\t\tct mark set ct mark | " << hex(nfqueue::kMarkReject)
+      << " goto reject_flow\n\t}\n}\n";
   ruleset.nft = out.str();
 
   const auto& queues = input.nfqueue.queues;
@@ -305,7 +311,9 @@ Ruleset build_ruleset(const RulesetInput& input) {
                                      "-m", "mark", "--mark", queue};
     rule.insert(rule.end(), target.begin(), target.end());
     ruleset.iptables.push_back(rule);
-    ruleset.iptables.push_back({tool, "-t", "mangle", "-I", "FORWARD", "1", "-j", chain});
+    // Only marked packets jump: the rest of the traffic costs one mark test in this table.
+    ruleset.iptables.push_back(
+        {tool, "-t", "mangle", "-I", "FORWARD", "1", "-m", "mark", "--mark", queue, "-j", chain});
   }
   return ruleset;
 }
@@ -421,8 +429,9 @@ Result<void, std::string> apply_ruleset(const Ruleset& ruleset) {
       continue;
     }
     if (jump) {
-      std::vector<std::string> check = {
-          argv[0], "-t", "mangle", "-C", "FORWARD", "-j", std::string(kIptablesChain)};
+      std::vector<std::string> check = argv;  // -I FORWARD 1 <spec> -> -C FORWARD <spec>
+      check[3] = "-C";
+      check.erase(check.begin() + 5);
       if (run_command(check).status == 0) {
         continue;
       }
@@ -449,8 +458,12 @@ Result<void, std::string> remove_ruleset() {
     if (run_command({tool, "-t", "mangle", "-S"}).status == 127) {
       continue;  // iptables-nft not installed: nothing of ours can be there
     }
+    const std::string queue = hex(nfqueue::kMarkQueue) + "/" + hex(nfqueue::kMarkQueue);
     for (int i = 0; i < 16; ++i) {
-      if (run_command({tool, "-t", "mangle", "-D", "FORWARD", "-j", chain}).status != 0) {
+      if (run_command(
+              {tool, "-t", "mangle", "-D", "FORWARD", "-m", "mark", "--mark", queue, "-j", chain})
+                  .status != 0 &&
+          run_command({tool, "-t", "mangle", "-D", "FORWARD", "-j", chain}).status != 0) {
         break;
       }
     }

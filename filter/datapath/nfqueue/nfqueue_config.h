@@ -17,9 +17,13 @@ struct NfqueueConfig {
   // rule (no process bound: accept). false: both drop. Required in the config: it is a security
   // decision.
   bool fail_open = true;
-  // Client (original direction) packets of a flow queued to user space at most; afterwards the
-  // kernel passes an undecided flow without asking (ct original packets <= max_packets).
-  std::uint32_t max_packets = 20;
+  // Client (original direction) packets of a flow queued to user space at most (ct original
+  // packets <= max_packets). A flow leaves the queue as soon as the daemon decides it (usually
+  // at its first data packet); this bound only ends the inspection of flows still undecided,
+  // e.g. a ClientHello cut into tiny segments: beyond it they pass when fail-open and are
+  // stopped when fail-closed. In-order segments of a ClientHello count, so keep it above
+  // "ClientHello bytes / smallest segment" you intend to catch.
+  std::uint32_t max_packets = 100;
   // Kernel queue length (packets waiting for a verdict) per queue.
   std::uint32_t queue_maxlen = 4096;
   // Packets read from the socket before their verdicts are sent (runs of equal verdicts go out

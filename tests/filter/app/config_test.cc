@@ -288,5 +288,103 @@ TEST(ParseConfig, InlineErrorsSayWhatAndWhy) {
   }
 }
 
+TEST(ParseConfig, ReadsDnsControlAndGroupDnsKeys) {
+  const std::string text = std::string(kMinimal) +
+                           "strip_ech = true\n"
+                           "anti_bypass = false\n"
+                           "[dns]\n"
+                           "listen = [\"127.0.0.1:5353\", \"[::1]:5353\", \"10.8.0.1\"]\n"
+                           "upstreams = [\"192.0.2.53\", \"[2001:db8:53::53]:5300\"]\n"
+                           "block_answer = \"null\"\n"
+                           "block_ttl = 30\n"
+                           "workers = 4\n"
+                           "upstream_timeout_ms = 250\n"
+                           "query_timeout_ms = 900\n"
+                           "tcp_idle_timeout_ms = 5000\n"
+                           "max_tcp_connections = 10\n"
+                           "max_tcp_pipeline = 4\n"
+                           "max_pending = 100\n"
+                           "udp_payload = 1400\n"
+                           "[control]\n"
+                           "socket = \"run/ctl.sock\"\n";
+  auto config = parse_config(text, "eg.toml", "/etc/eg");
+  ASSERT_TRUE(config.has_value()) << (config ? "" : config.error().front());
+  const auto& dns = config->dns;
+  EXPECT_TRUE(dns.enabled);
+  ASSERT_EQ(dns.listen.size(), 3U);
+  EXPECT_EQ(dns.listen[0].to_string(), "127.0.0.1:5353");
+  EXPECT_EQ(dns.listen[1].to_string(), "[::1]:5353");
+  EXPECT_EQ(dns.listen[2].to_string(), "10.8.0.1:53");
+  ASSERT_EQ(dns.upstreams.size(), 2U);
+  EXPECT_EQ(dns.upstreams[0].to_string(), "192.0.2.53:53");
+  EXPECT_EQ(dns.upstreams[1].to_string(), "[2001:db8:53::53]:5300");
+  EXPECT_EQ(dns.block_answer, dnsproxy::BlockAnswer::Null);
+  EXPECT_EQ(dns.block_ttl, 30U);
+  EXPECT_EQ(dns.workers, 4U);
+  EXPECT_EQ(dns.upstream_timeout_ms, 250U);
+  EXPECT_EQ(dns.query_timeout_ms, 900U);
+  EXPECT_EQ(dns.tcp_idle_timeout_ms, 5000U);
+  EXPECT_EQ(dns.max_tcp_connections, 10U);
+  EXPECT_EQ(dns.max_tcp_pipeline, 4U);
+  EXPECT_EQ(dns.max_pending, 100U);
+  EXPECT_EQ(dns.udp_payload, 1400U);
+  EXPECT_EQ(config->control.socket, "/etc/eg/run/ctl.sock");
+  ASSERT_EQ(config->policy.groups.size(), 1U);
+  EXPECT_TRUE(config->policy.groups[0].strip_ech);
+  EXPECT_FALSE(config->policy.groups[0].anti_bypass);
+}
+
+TEST(ParseConfig, DnsDefaults) {
+  auto config = parse_config(kMinimal, "eg.toml", "/etc/eg");
+  ASSERT_TRUE(config.has_value());
+  EXPECT_FALSE(config->dns.enabled);
+  EXPECT_TRUE(config->control.socket.empty());
+  EXPECT_FALSE(config->policy.groups[0].strip_ech);
+  EXPECT_TRUE(config->policy.groups[0].anti_bypass) << "anti-bypass is on by default";
+  EXPECT_EQ(config->dns.block_answer, dnsproxy::BlockAnswer::Nxdomain);
+}
+
+TEST(ParseConfig, DnsErrorsSayWhatAndWhy) {
+  const std::string base = std::string(kMinimal);  // 8 lines
+  const std::string ok_lists = "listen = [\"127.0.0.1:53\"]\nupstreams = [\"192.0.2.53\"]\n";
+  struct Case {
+    const char* what;
+    std::string text;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"no listen", base + "[dns]\nupstreams = [\"192.0.2.53\"]\n",
+       "eg.toml:9:1: dns.listen is missing: give at least one address such as "
+       "\"192.0.2.53:53\" or \"[::1]:53\""},
+      {"empty upstreams", base + "[dns]\nlisten = [\"127.0.0.1\"]\nupstreams = []\n",
+       "eg.toml:11:13: dns.upstreams is empty: give at least one address such as "
+       "\"192.0.2.53:53\" or \"[::1]:53\""},
+      {"bad address", base + "[dns]\nlisten = [\"localhost:53\"]\nupstreams = [\"192.0.2.53\"]\n",
+       "eg.toml:10:11: dns.listen \"localhost:53\" is not an address: not an IPv4 or IPv6 "
+       "address (write IPv6 with a port as [addr]:port)"},
+      {"bad port", base + "[dns]\nlisten = [\"127.0.0.1:99999\"]\nupstreams = [\"192.0.2.53\"]\n",
+       "eg.toml:10:11: dns.listen \"127.0.0.1:99999\" is not an address: the port must be a "
+       "number 1..65535"},
+      {"bad block answer", base + "[dns]\n" + ok_lists + "block_answer = \"drop\"\n",
+       "eg.toml:12:16: dns.block_answer \"drop\" is not a block answer: expected "
+       "\"nxdomain\", \"null\" or \"refused\""},
+      {"workers out of range", base + "[dns]\n" + ok_lists + "workers = 0\n",
+       "eg.toml:12:11: dns.workers 0 is out of range: must be 1..256"},
+      {"unknown dns key", base + "[dns]\n" + ok_lists + "timeout = 5\n",
+       "eg.toml:12:1: unknown key \"timeout\" in [dns]: expected one of listen, upstreams, "
+       "block_answer, block_ttl, workers, upstream_timeout_ms, query_timeout_ms, "
+       "tcp_idle_timeout_ms, max_tcp_connections, max_tcp_pipeline, max_pending, udp_payload"},
+      {"control without socket", base + "[control]\n",
+       "eg.toml:9:1: control.socket is missing: it is required"},
+      {"strip_ech not a boolean", base + "strip_ech = \"yes\"\n",
+       "eg.toml:9:13: group[0].strip_ech must be true or false: got a string"},
+  };
+  for (const Case& c : cases) {
+    const auto errors = errors_of(c.text);
+    ASSERT_FALSE(errors.empty()) << c.what;
+    EXPECT_EQ(errors.front(), c.expected) << c.what;
+  }
+}
+
 }  // namespace
 }  // namespace egressguard::app

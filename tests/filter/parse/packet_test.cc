@@ -471,6 +471,36 @@ std::vector<Case> cases() {
                       .dport = 4789,
                       .payload = "plainudp"}});
   {
+    // GTP-U (3GPP TS 29.281): G-PDU with the mandatory header only, and with the S flag plus a
+    // PDU session container extension header (type 0x85, one 4-byte unit).
+    const auto gtpu = [](std::uint8_t flags, const Bytes& options, const Bytes& inner,
+                         std::uint8_t type = 0xff) {
+      Bytes g = {flags, type};
+      test::put16(g, static_cast<std::uint32_t>(options.size() + inner.size()));
+      test::put32(g, 0x07ece496);
+      test::append(g, options);
+      test::append(g, inner);
+      return test::ipv4("10.238.36.64", "10.238.244.49", kIpProtoUdp, test::udp(2152, 2152, g));
+    };
+    c.push_back({"gtpu", LinkType::Raw, gtpu(0x30, {}, tcp_v4()), {}, tunnelled(tcp_v4_expect, 1)});
+    c.push_back({"gtpu_sequence_and_extension_header",
+                 LinkType::Raw,
+                 gtpu(0x36, Bytes{0, 1, 0, 0x85, 1, 0x10, 0x09, 0}, udp_v6()),
+                 {},
+                 tunnelled(udp_v6_expect, 1)});
+    c.push_back(
+        {"gtpu_echo_request_is_udp",
+         LinkType::Raw,
+         gtpu(0x32, Bytes{0, 1, 0, 0}, {}, 1),
+         {},
+         Expect{.src = "10.238.36.64",
+                .dst = "10.238.244.49",
+                .l4 = kIpProtoUdp,
+                .sport = 2152,
+                .dport = 2152,
+                .payload = std::string("\x32\x01\x00\x04\x07\xec\xe4\x96\x00\x01\x00\x00", 12)}});
+  }
+  {
     // GRE in GRE in IPIP in VXLAN: depth 4 is fine, one more is too deep.
     Bytes inner = tcp_v4();
     inner = test::ipv4("203.0.113.1", "203.0.113.2", 47, test::gre(0x0800, inner));

@@ -146,6 +146,101 @@ TEST_P(ParseClientHello, MatchesTable) {
 INSTANTIATE_TEST_SUITE_P(Table, ParseClientHello, ::testing::ValuesIn(hello_cases()),
                          [](const ::testing::TestParamInfo<HelloCase>& p) { return p.param.name; });
 
+// ---- salvage_client_hello_sni: a ClientHello broken after its server_name ----
+
+// Sets the length of the extension of type 0x4444 (the marker used below) to `length`.
+Bytes with_marker_length(Bytes h, std::uint16_t length) {
+  for (std::size_t i = 0; i + 3 < h.size(); ++i) {
+    if (h[i] == 0x44 && h[i + 1] == 0x44) {
+      h[i + 2] = static_cast<std::uint8_t>(length >> 8);
+      h[i + 3] = static_cast<std::uint8_t>(length);
+      return h;
+    }
+  }
+  ADD_FAILURE() << "no marker extension";
+  return h;
+}
+
+struct SalvageCase {
+  std::string name{};
+  Bytes handshake{};
+  TlsParseError strict{};  // what parse_client_hello says
+  std::string sni{};       // salvaged; empty: nothing can be salvaged
+};
+
+std::vector<SalvageCase> salvage_cases() {
+  std::vector<SalvageCase> c;
+  const Bytes marker(8, 0x77);
+  Bytes sni_entry{0};
+  test::append(sni_entry, test::with_u16_length(as_bytes("www.tiktok.com")));
+  const Bytes sni_body = test::with_u16_length(sni_entry);
+  // nDPI's tls_invalid_reads.pcap: ALPN list length 47241 in an 11-byte extension, then bytes
+  // that do not frame as extensions.
+  c.push_back({"bad_alpn_after_sni",
+               hello({.sni = "e.crashlytics.com",
+                      .extra_extensions = {{16, Bytes{0xb8, 0x89, 0xa5, 0x2f, 0x56}}}}),
+               TlsParseError::BadExtension, "e.crashlytics.com"});
+  c.push_back(
+      {"list_breaks_off_after_sni",
+       with_marker_length(hello({.sni = "www.tiktok.com", .extra_extensions = {{0x4444, marker}}}),
+                          0x4fc6),
+       TlsParseError::BadExtension, "www.tiktok.com"});
+  {
+    Bytes h = hello({.sni = "a.example"});
+    const std::size_t ext_len_at = 4 + 2 + 32 + 33 + 2 + 8 + 2;
+    h[ext_len_at + 1] = static_cast<std::uint8_t>(h[ext_len_at + 1] + 1);
+    c.push_back({"extensions_overrun_body", h, TlsParseError::BadLength, "a.example"});
+  }
+  c.push_back(
+      {"list_breaks_off_before_sni",
+       with_marker_length(hello({.extra_extensions = {{0x4444, marker}, {0, sni_body}}}), 0x4fc6),
+       TlsParseError::BadExtension, ""});
+  c.push_back({"duplicate_sni_then_broken",
+               with_marker_length(hello({.sni = "a.example",
+                                         .extra_extensions = {{0, sni_body}, {0x4444, marker}}}),
+                                  0x4fc6),
+               TlsParseError::BadExtension, ""});
+  c.push_back({"malformed_sni", hello({.extra_extensions = {{0, Bytes{0, 9, 0, 0, 3, 'a'}}}}),
+               TlsParseError::BadExtension, ""});
+  c.push_back({"no_sni_bad_alpn", hello({.extra_extensions = {{16, Bytes{0, 3, 5, 'h', '2'}}}}),
+               TlsParseError::BadExtension, ""});
+  {
+    Bytes h = hello({.sni = "a.example"});
+    h[4 + 2 + 32] = 40;  // session id length > 32: the header itself is broken
+    c.push_back({"broken_header", h, TlsParseError::BadLength, ""});
+  }
+  return c;
+}
+
+class SalvageClientHelloSni : public ::testing::TestWithParam<SalvageCase> {};
+
+TEST_P(SalvageClientHelloSni, KeepsOnlyAWellFormedLeadingServerName) {
+  const SalvageCase& c = GetParam();
+  const auto strict = parse_client_hello(c.handshake);
+  ASSERT_FALSE(strict.has_value());
+  EXPECT_EQ(describe(strict.error()), describe(c.strict));
+  const auto salvaged = salvage_client_hello_sni(c.handshake);
+  if (c.sni.empty()) {
+    EXPECT_FALSE(salvaged.has_value()) << salvaged->sni;
+    return;
+  }
+  ASSERT_TRUE(salvaged.has_value()) << describe(salvaged.error());
+  EXPECT_EQ(salvaged->sni, c.sni);
+  EXPECT_TRUE(salvaged->has_sni);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, SalvageClientHelloSni, ::testing::ValuesIn(salvage_cases()),
+                         [](const ::testing::TestParamInfo<SalvageCase>& p) {
+                           return p.param.name;
+                         });
+
+TEST(SalvageClientHelloSni, AgreesWithTheStrictParserOnAValidHello) {
+  const Bytes h = test::chrome_like_client_hello("www.tiktok.com");
+  const auto salvaged = salvage_client_hello_sni(h);
+  ASSERT_TRUE(salvaged.has_value());
+  EXPECT_EQ(salvaged->sni, "www.tiktok.com");
+}
+
 TEST(ParseClientHello, ReadsAlpnVersionsAndCounts) {
   const Bytes h = test::chrome_like_client_hello("www.tiktok.com");
   const auto info = parse_client_hello(h);

@@ -2,12 +2,6 @@
 // bound to 127.0.0.8 (gov) and 127.0.0.30 (byod) so that the groups differ by source address.
 #include "filter/datapath/dnsproxy/dns_proxy.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -16,7 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "filter/datapath/dnsproxy/dns_message.h"
 #include "tests/filter/datapath/dnsproxy/dns_test_helpers.h"
@@ -74,8 +73,8 @@ class FakeUpstream {
     a = v4("127.0.0.1", port_);
     const int one = 1;
     ::setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    tcp_ok_ = ::bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-              ::listen(tcp_, 16) == 0;
+    tcp_ok_ =
+        ::bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 && ::listen(tcp_, 16) == 0;
     thread_ = std::thread([this] { run(); });
   }
   ~FakeUpstream() {
@@ -120,8 +119,7 @@ class FakeUpstream {
           buffer.resize(static_cast<std::size_t>(n));
           if (mode_ != Mode::Silent) {
             const auto reply = answer(buffer, mode_ == Mode::TruncateUdp);
-            ::sendto(udp_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                     size);
+            ::sendto(udp_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), size);
           }
         }
       }
@@ -250,8 +248,8 @@ TEST_F(ProxyTest, ForwardsForByodAndBlocksForGov) {
   EXPECT_EQ(a.rcode, kRcodeNoError);
   EXPECT_EQ(first_answer(allowed), "www.tiktok.com. 60 IN A 192.0.2.1");
 
-  const auto blocked = parse_answer(
-      udp_query(kGov, endpoint_, make_query({"www.tiktok.com", 1, 0x2222, true})));
+  const auto blocked =
+      parse_answer(udp_query(kGov, endpoint_, make_query({"www.tiktok.com", 1, 0x2222, true})));
   EXPECT_EQ(blocked.rcode, kRcodeNxDomain);
   EXPECT_EQ(blocked.ede, kEdeBlocked);
   EXPECT_EQ(upstream.udp_queries(), 1) << "a blocked query never reaches the upstream";

@@ -6,8 +6,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <ldns/ldns.h>
+// clang-format off
 #include <stdbool.h>  // before ldns: see CONVENTIONS section 10
+#include <ldns/ldns.h>
+// clang-format on
 #include <unistd.h>
 
 namespace egressguard::dnsproxy::testing {

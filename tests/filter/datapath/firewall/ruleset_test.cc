@@ -26,7 +26,7 @@ std::string read(const std::string& path) {
 }
 
 TEST(FirewallPrint, MatchesGoldenFiles) {
-  for (const char* name : {"gateway", "monitor_only"}) {
+  for (const char* name : {"gateway", "monitor_only", "closed"}) {
     const std::string config = kData + name + ".toml";
     const auto run = testing::run_command(testing::egressguard_binary() +
                                           " firewall print --config '" + config + "'");
