@@ -1,5 +1,7 @@
 #include "domains/matcher.h"
 
+#include <sys/mman.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -9,6 +11,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -61,18 +64,35 @@ inline std::uint64_t mix_label(std::uint64_t state, const char* name, std::size_
   return h ^ (h >> 29);
 }
 
-// The high half of the state, which the multiplications mixed best; 0 is kept for free entries.
-constexpr std::uint32_t fingerprint_of(std::uint64_t state) noexcept {
-  const auto fingerprint = static_cast<std::uint32_t>(state >> 32);
-  return fingerprint == 0 ? 1U : fingerprint;
+// A table entry's tag: the top 24 bits of the name's hash (the low 32 pick the home bucket and
+// filter block, so these vary between the names of one bucket) and the name's length, which is
+// never 0 (0 marks a free entry).
+constexpr std::uint32_t tag_of(std::uint64_t hash, std::size_t length) noexcept {
+  return static_cast<std::uint32_t>(hash >> 40) << 8 | static_cast<std::uint32_t>(length);
+}
+
+// The filter's bit in word i of a block is bits [16 + 6i, 22 + 6i) of hash * this.
+constexpr std::uint64_t kFilterMultiplier = 0x94d049bb133111ebULL;
+constexpr std::size_t kFilterBitsPerName = 12;
+// Table load: at most 4 of 5 entries used, 5.6 names per 7-entry bucket on average.
+constexpr std::size_t kLoadNumerator = 4;
+constexpr std::size_t kLoadDenominator = 5;
+// Arrays from this size on are mapped with huge pages; smaller ones come from the heap.
+constexpr std::size_t kPageMapThreshold = std::size_t{1} << 20;
+constexpr std::size_t kPageSize = 4096;
+constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept {
+  return (n + to - 1) / to * to;
 }
 
 // Room for any name of up to 253 bytes, even one made of dots only.
 constexpr std::size_t kMaxSuffixes = 256;
 
-// Hashes of every label-aligned suffix of `name` (at most kMaxNameLength bytes): hashes[k] is
-// for the suffix that starts at label k (k = 0: the whole name), which begins at byte
-// starts[k]. Returns the number of labels.
+// Hashes of every label-aligned suffix of `name` (at most kMaxNameLength bytes): hashes[j] is
+// for the suffix of j dots (j + 1 labels; j = count - 1: the whole name), and the suffix that
+// starts at label k (k = 0: the whole name) begins at byte starts[k]. Returns the number of
+// labels, count.
 // With fewer than kMaxSuffixes entries, returns 0 for a name with more labels than fit.
 template <std::size_t N>
 inline std::size_t suffix_hashes(std::string_view name, std::array<std::uint64_t, N>& hashes,
@@ -119,11 +139,11 @@ inline std::size_t suffix_hashes(std::string_view name, std::array<std::uint64_t
   }
   std::uint64_t state = kHashSeed;
   std::size_t end = length;
-  for (std::size_t k = count; k-- > 0;) {
-    const std::size_t begin = starts[k];
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::size_t begin = starts[count - 1 - j];
     state = mix_label(state, bytes, length, begin, end);
-    hashes[k] = state;
-    end = begin - 1;  // before the dot that precedes label k
+    hashes[j] = state;
+    end = begin - 1;  // before the dot that precedes this label
   }
   return count;
 }
@@ -134,8 +154,8 @@ std::uint64_t name_hash(std::string_view name) noexcept {
   std::array<std::uint64_t, kMaxSuffixes> hashes;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
   std::array<std::uint8_t, kMaxSuffixes> starts;
-  suffix_hashes(name, hashes, starts);
-  return hashes[0];
+  const std::size_t count = suffix_hashes(name, hashes, starts);
+  return hashes[count - 1];
 }
 
 constexpr std::uint8_t kKindMask = 0x03;
@@ -149,7 +169,6 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
     throw std::length_error("too many rules for one matcher");
   }
   std::vector<std::uint64_t> hashes(rules.size());
-  std::vector<std::uint32_t> fingerprints(rules.size());
   NameBuffer scratch;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const Rule& rule = rules[i];
@@ -162,14 +181,15 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
       throw std::length_error("list id " + std::to_string(rule.list) + " is past 65535");
     }
     hashes[i] = name_hash(rule.name);
-    fingerprints[i] = fingerprint_of(hashes[i]);
   }
-  // Group equal names (by fingerprint first: cheap and spreads the table build).
+  // Sorted by home bucket (the low half of the hash), which groups equal names; the names
+  // then fill the table in order and overflow only into the next buckets.
+  const auto key = [&hashes](std::uint32_t i) { return std::rotl(hashes[i], 32); };
   std::vector<std::uint32_t> order(rules.size());
   std::iota(order.begin(), order.end(), 0U);
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (fingerprints[a] != fingerprints[b]) {
-      return fingerprints[a] < fingerprints[b];
+    if (hashes[a] != hashes[b]) {
+      return key(a) < key(b);
     }
     const int names = rules[a].name.compare(rules[b].name);
     if (names != 0) {
@@ -180,85 +200,109 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
     }
     return rules[a].line < rules[b].line;
   });
-
-  Matcher matcher;
-  matcher.rules_.reserve(rules.size());
-  std::size_t names = 0;
+  // name_start[d]: where distinct name d begins in `order`; one more entry for the end.
+  std::vector<std::uint32_t> name_start;
   std::size_t pool_size = 0;
   for (std::size_t i = 0; i < order.size(); ++i) {
-    if (i == 0 || rules[order[i]].name != rules[order[i - 1]].name) {
-      ++names;
+    if (i == 0 || hashes[order[i]] != hashes[order[i - 1]] ||
+        rules[order[i]].name != rules[order[i - 1]].name) {
+      name_start.push_back(static_cast<std::uint32_t>(i));
       pool_size += rules[order[i]].name.size();
     }
   }
+  const std::size_t names = name_start.size();
+  name_start.push_back(static_cast<std::uint32_t>(order.size()));
   if (pool_size > std::numeric_limits<std::uint32_t>::max()) {
     throw std::length_error("rule names exceed 4 GiB");
   }
-  matcher.pool_.reserve(pool_size);
-  // Load factor 0.75 at most: 6 of 8 entries per bucket on average, ~11 bytes per name.
+
+  Matcher matcher;
   const std::size_t bucket_count =
-      std::max<std::size_t>(1, (names * 4 / 3 + kBucketEntries - 1) / kBucketEntries);
-  matcher.buckets_.assign(bucket_count, Bucket{});
-  // The filter: 8 to 16 bits per name, one hash, about 1 false "maybe" in 9 to 17.
-  const std::size_t filter_bits = std::bit_ceil(std::max<std::size_t>(64, names * 8));
-  matcher.filter_.assign(filter_bits / 64, 0);
-  matcher.filter_mask_ = filter_bits - 1;
+      std::max<std::size_t>(1, (names * kLoadDenominator + kBucketEntries * kLoadNumerator - 1) /
+                                   (kBucketEntries * kLoadNumerator));
+  matcher.buckets_ = PageArray<Bucket>(bucket_count);
+  matcher.filter_ =
+      PageArray<FilterBlock>(std::max<std::size_t>(1, (names * kFilterBitsPerName + 511) / 512));
+  matcher.rules_ = PageArray<PackedRule>(rules.size());
+  matcher.pool_ = PageArray<char>(pool_size);
+
+  // Place every name: its tag, and for now its number d in place of its first rule.
   std::vector<std::uint8_t> used(bucket_count, 0);
-  const auto insert = [&matcher, &used](std::uint32_t fingerprint, std::uint32_t rule) {
-    std::size_t index = matcher.home(fingerprint);
+  for (std::size_t d = 0; d < names; ++d) {
+    const Rule& rule = rules[order[name_start[d]]];
+    const std::uint64_t hash = hashes[order[name_start[d]]];
+    std::size_t index = matcher.home(hash);
     while (used[index] == kBucketEntries) {
-      if (++index == matcher.buckets_.size()) {
+      if (++index == bucket_count) {
         index = 0;
       }
     }
     Bucket& bucket = matcher.buckets_[index];
-    bucket.fingerprint[used[index]] = fingerprint;
-    bucket.rule[used[index]] = rule;
+    bucket.tag[used[index]] = tag_of(hash, rule.name.size());
+    bucket.rule[used[index]] = static_cast<std::uint32_t>(d);
     ++used[index];
-  };
-
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const Rule& rule = rules[order[i]];
-    const bool first = i == 0 || rule.name != rules[order[i - 1]].name;
-    const bool last = i + 1 == order.size() || rule.name != rules[order[i + 1]].name;
-    std::uint32_t offset = 0;
-    if (first) {
-      const auto labels =
-          static_cast<std::size_t>(std::count(rule.name.begin(), rule.name.end(), '.'));
-      matcher.label_counts_[labels / 64] |= std::uint64_t{1} << (labels % 64);
-      offset = static_cast<std::uint32_t>(matcher.pool_.size());
-      matcher.pool_.insert(matcher.pool_.end(), rule.name.begin(), rule.name.end());
-      insert(fingerprints[order[i]], static_cast<std::uint32_t>(matcher.rules_.size()));
-      const std::uint64_t bit = hashes[order[i]] & matcher.filter_mask_;
-      matcher.filter_[bit / 64] |= std::uint64_t{1} << (bit % 64);
-    } else {
-      offset = matcher.rules_.back().name_offset;
+    const auto dots = static_cast<std::size_t>(std::count(rule.name.begin(), rule.name.end(), '.'));
+    matcher.label_counts_[dots / 64] |= std::uint64_t{1} << (dots % 64);
+    FilterBlock& block = matcher.filter_[matcher.filter_block(hash)];
+    const std::uint64_t bits = hash * kFilterMultiplier;
+    for (std::size_t w = 0; w < kFilterWords; ++w) {
+      block.word[w] |= std::uint64_t{1} << (bits >> (16 + 6 * w) & 63);
     }
-    auto flags = static_cast<std::uint8_t>(static_cast<std::uint8_t>(rule.kind) & kKindMask);
-    if (rule.action == Action::Allow) {
-      flags |= kAllowFlag;
+  }
+  // Lay out names and rules in table order: a bucket's names one after the other from its
+  // pool offset, each name's rules contiguous.
+  std::uint32_t pool_offset = 0;
+  std::uint32_t next_rule = 0;
+  for (std::size_t b = 0; b < bucket_count; ++b) {
+    Bucket& bucket = matcher.buckets_[b];
+    bucket.rule[kBucketEntries] = pool_offset;
+    for (std::size_t e = 0; e < used[b]; ++e) {
+      const std::uint32_t d = bucket.rule[e];
+      bucket.rule[e] = next_rule;
+      const std::string& name = rules[order[name_start[d]]].name;
+      std::memcpy(matcher.pool_.data() + pool_offset, name.data(), name.size());
+      for (std::uint32_t i = name_start[d]; i < name_start[d + 1]; ++i) {
+        const Rule& rule = rules[order[i]];
+        auto flags = static_cast<std::uint8_t>(static_cast<std::uint8_t>(rule.kind) & kKindMask);
+        if (rule.action == Action::Allow) {
+          flags |= kAllowFlag;
+        }
+        if (i + 1 == name_start[d + 1]) {
+          flags |= kLastFlag;
+        }
+        matcher.rules_[next_rule++] =
+            PackedRule{pool_offset, rule.line, static_cast<std::uint16_t>(rule.list),
+                       static_cast<std::uint8_t>(name.size()), flags};
+      }
+      pool_offset += static_cast<std::uint32_t>(name.size());
     }
-    if (last) {
-      flags |= kLastFlag;
-    }
-    matcher.rules_.push_back(PackedRule{offset, rule.line, static_cast<std::uint16_t>(rule.list),
-                                        static_cast<std::uint8_t>(rule.name.size()), flags});
   }
   return matcher;
 }
 
-[[gnu::always_inline]] inline std::uint32_t Matcher::find(std::uint32_t fingerprint,
+[[gnu::always_inline]] inline bool Matcher::filter_says_maybe(std::uint64_t hash) const noexcept {
+  const FilterBlock& block = filter_[filter_block(hash)];
+  const std::uint64_t bits = hash * kFilterMultiplier;
+  std::uint64_t all = 1;
+  for (std::size_t w = 0; w < kFilterWords; ++w) {
+    all &= block.word[w] >> (bits >> (16 + 6 * w) & 63);
+  }
+  return all != 0;
+}
+
+[[gnu::always_inline]] inline std::uint32_t Matcher::find(std::uint64_t hash,
                                                           std::string_view name) const noexcept {
-  std::size_t index = home(fingerprint);
-  // At most 3/4 of the entries are used, so some bucket has a free entry and the loop ends.
+  const std::uint32_t tag = tag_of(hash, name.size());
+  constexpr unsigned kEntries = (1U << kBucketEntries) - 1;
+  std::size_t index = home(hash);
+  // At most 4/5 of the entries are used, so some bucket has a free entry and the loop ends.
   while (true) {
     const Bucket& bucket = buckets_[index];
 #if defined(__SSE2__)
-    const __m128i key = _mm_set1_epi32(static_cast<int>(fingerprint));
+    const __m128i key = _mm_set1_epi32(static_cast<int>(tag));
     const __m128i zero = _mm_setzero_si128();
-    const __m128i low = _mm_load_si128(reinterpret_cast<const __m128i*>(bucket.fingerprint.data()));
-    const __m128i high =
-        _mm_load_si128(reinterpret_cast<const __m128i*>(bucket.fingerprint.data() + 4));
+    const __m128i low = _mm_load_si128(reinterpret_cast<const __m128i*>(bucket.tag.data()));
+    const __m128i high = _mm_load_si128(reinterpret_cast<const __m128i*>(bucket.tag.data() + 4));
     auto matches =
         static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(low, key))) |
                               (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(high, key))) << 4));
@@ -269,20 +313,25 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
     unsigned matches = 0;
     unsigned free = 0;
     for (std::size_t e = 0; e < kBucketEntries; ++e) {
-      matches |= (bucket.fingerprint[e] == fingerprint ? 1U : 0U) << e;
-      free |= (bucket.fingerprint[e] == 0 ? 1U : 0U) << e;
+      matches |= (bucket.tag[e] == tag ? 1U : 0U) << e;
+      free |= (bucket.tag[e] == 0 ? 1U : 0U) << e;
     }
 #endif
+    // The tag is never 0, so the last (always 0) tag never matches.
     while (matches != 0) {
       const auto e = static_cast<std::size_t>(__builtin_ctz(matches));
-      const PackedRule& rule = rules_[bucket.rule[e]];
-      if (rule.name_length == name.size() &&
-          std::memcmp(pool_.data() + rule.name_offset, name.data(), name.size()) == 0) {
-        return bucket.rule[e];
+      const std::uint32_t rule = bucket.rule[e];
+      __builtin_prefetch(&rules_[rule]);  // read next, on a hit: overlap it with the name's miss
+      std::size_t offset = bucket.rule[kBucketEntries];
+      for (std::size_t before = 0; before < e; ++before) {
+        offset += bucket.tag[before] & 0xffU;
+      }
+      if (std::memcmp(pool_.data() + offset, name.data(), name.size()) == 0) {
+        return rule;
       }
       matches &= matches - 1;
     }
-    if (free != 0) {
+    if ((free & kEntries) != 0) {
       return kEmpty;  // the name would have been stored here
     }
     if (++index == buckets_.size()) {
@@ -291,70 +340,86 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
   }
 }
 
-std::uint32_t Matcher::prefetch_candidates(const std::uint64_t* hashes,
-                                           std::size_t count) const noexcept {
-  std::uint32_t candidates = 0;
-  for (std::size_t k = 0; k < count && k < 32; ++k) {
-    const std::size_t dots = count - k - 1;
-    if (dots < 128 && (label_counts_[dots / 64] >> (dots % 64) & 1U) != 0) {
-      candidates |= 1U << k;
-      __builtin_prefetch(&filter_[(hashes[k] & filter_mask_) / 64]);
-    }
+void Matcher::prefetch_filter(const std::uint64_t* hashes,
+                              std::uint64_t candidates) const noexcept {
+  for (; candidates != 0; candidates &= candidates - 1) {
+    const auto j = static_cast<std::size_t>(__builtin_ctzll(candidates));
+    __builtin_prefetch(&filter_[filter_block(hashes[j])]);
   }
-  return candidates;
 }
 
-std::uint32_t Matcher::prefetch_probes(const std::uint64_t* hashes,
-                                       std::uint32_t candidates) const noexcept {
-  std::uint32_t probe = 0;
-  for (std::uint32_t rest = candidates; rest != 0; rest &= rest - 1) {
-    const auto k = static_cast<std::size_t>(__builtin_ctz(rest));
-    const std::uint64_t bit = hashes[k] & filter_mask_;
-    if ((filter_[bit / 64] >> (bit % 64) & 1U) != 0) {
-      probe |= 1U << k;
-      __builtin_prefetch(&buckets_[home(fingerprint_of(hashes[k]))]);
+std::uint64_t Matcher::prefetch_probes(const std::uint64_t* hashes,
+                                       std::uint64_t candidates) const noexcept {
+  std::uint64_t probe = 0;
+  for (; candidates != 0; candidates &= candidates - 1) {
+    const auto j = static_cast<std::size_t>(__builtin_ctzll(candidates));
+    if (filter_says_maybe(hashes[j])) {
+      probe |= std::uint64_t{1} << j;
+      __builtin_prefetch(&buckets_[home(hashes[j])]);
     }
   }
   return probe;
 }
 
+Match Matcher::resolve_suffix(std::string_view name, std::uint64_t hash, std::size_t start,
+                              std::size_t labels, std::span<const ListUse> uses) const noexcept {
+  std::uint32_t index = find(hash, name.substr(start));
+  if (index == kEmpty) {
+    return {};
+  }
+  const bool full = start == 0;
+  // Tier 2: an exact rule on the full name; tier 1: suffix/below rules. Then Allow > Block.
+  int best_score = -1;
+  std::uint32_t best_rule = 0;
+  while (true) {
+    const PackedRule& rule = rules_[index];
+    const ListUse use = rule.list < uses.size() ? uses[rule.list] : ListUse::Ignore;
+    const auto kind = static_cast<RuleKind>(rule.flags & kKindMask);
+    const bool applies = kind == RuleKind::Exact ? full : kind == RuleKind::Suffix || !full;
+    if (use != ListUse::Ignore && applies) {
+      const bool allow = use == ListUse::Except || (rule.flags & kAllowFlag) != 0;
+      const int score = (kind == RuleKind::Exact ? 2 : 0) + (allow ? 1 : 0);
+      if (score > best_score) {
+        best_score = score;
+        best_rule = index;
+      }
+    }
+    if ((rule.flags & kLastFlag) != 0) {
+      break;
+    }
+    ++index;
+  }
+  if (best_score < 0) {
+    return {};
+  }
+  return Match{true, (best_score & 1) != 0 ? Action::Allow : Action::Block, best_rule,
+               static_cast<std::uint8_t>(labels)};
+}
+
 Match Matcher::resolve(std::string_view name, const std::uint64_t* hashes,
-                       const std::uint8_t* starts, std::size_t count, std::uint32_t probe,
+                       const std::uint8_t* starts, std::size_t count, std::uint64_t probe,
                        std::span<const ListUse> uses) const noexcept {
-  // Most specific first: the first suffix with an applicable rule decides.
-  for (std::size_t k = 0; k < count; ++k) {
-    if (k < 32 && (probe >> k & 1U) == 0) {
-      continue;
+  // Most specific (most dots) first: the first suffix with an applicable rule decides.
+  while (probe != 0) {
+    const auto j = static_cast<std::size_t>(63 - __builtin_clzll(probe));
+    probe &= ~(std::uint64_t{1} << j);
+    const Match m = resolve_suffix(name, hashes[j], starts[count - 1 - j], j + 1, uses);
+    if (m.matched) {
+      return m;
     }
-    std::uint32_t index = find(fingerprint_of(hashes[k]), name.substr(starts[k]));
-    if (index == kEmpty) {
-      continue;
-    }
-    const bool full = k == 0;
-    // Tier 2: an exact rule on the full name; tier 1: suffix/below rules. Then Allow > Block.
-    int best_score = -1;
-    std::uint32_t best_rule = 0;
-    while (true) {
-      const PackedRule& rule = rules_[index];
-      const ListUse use = rule.list < uses.size() ? uses[rule.list] : ListUse::Ignore;
-      const auto kind = static_cast<RuleKind>(rule.flags & kKindMask);
-      const bool applies = kind == RuleKind::Exact ? full : kind == RuleKind::Suffix || !full;
-      if (use != ListUse::Ignore && applies) {
-        const bool allow = use == ListUse::Except || (rule.flags & kAllowFlag) != 0;
-        const int score = (kind == RuleKind::Exact ? 2 : 0) + (allow ? 1 : 0);
-        if (score > best_score) {
-          best_score = score;
-          best_rule = index;
-        }
+  }
+  return {};
+}
+
+Match Matcher::lookup_long(std::string_view name, const std::uint64_t* hashes,
+                           const std::uint8_t* starts, std::size_t count,
+                           std::span<const ListUse> uses) const noexcept {
+  for (std::size_t j = count; j-- > 0;) {
+    if (j < 128 && (label_counts_[j / 64] >> (j % 64) & 1U) != 0 && filter_says_maybe(hashes[j])) {
+      const Match m = resolve_suffix(name, hashes[j], starts[count - 1 - j], j + 1, uses);
+      if (m.matched) {
+        return m;
       }
-      if ((rule.flags & kLastFlag) != 0) {
-        break;
-      }
-      ++index;
-    }
-    if (best_score >= 0) {
-      return Match{true, (best_score & 1) != 0 ? Action::Allow : Action::Block, best_rule,
-                   static_cast<std::uint8_t>(count - k)};
     }
   }
   return {};
@@ -372,10 +437,15 @@ Match Matcher::lookup(std::string_view normalized_name,
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
   std::array<std::uint8_t, kMaxSuffixes> starts;
   const std::size_t count = suffix_hashes(normalized_name, hashes, starts);
-  // Probe only suffixes with a label count that some rule has (typically not the TLD) and that
-  // pass the filter; start those table misses at once so that the probes overlap them.
-  const std::uint32_t candidates = prefetch_candidates(hashes.data(), count);
-  const std::uint32_t probe = prefetch_probes(hashes.data(), candidates);
+  if (count > 64) {
+    return lookup_long(normalized_name, hashes.data(), starts.data(), count, uses);
+  }
+  // Check only suffixes with a label count that some rule has (typically not the TLD), in the
+  // filter first; start the filter's and then the table's cache misses at once so that they
+  // overlap.
+  const std::uint64_t mask = candidates(count);
+  prefetch_filter(hashes.data(), mask);
+  const std::uint64_t probe = prefetch_probes(hashes.data(), mask);
   return resolve(normalized_name, hashes.data(), starts.data(), count, probe, uses);
 }
 
@@ -391,7 +461,7 @@ void Matcher::lookup_batch(std::span<const std::string_view> names, std::span<co
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): scratch, written first
   std::array<std::size_t, kChunk> counts;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): scratch, written first
-  std::array<std::uint32_t, kChunk> masks;
+  std::array<std::uint64_t, kChunk> masks;
   for (std::size_t first = 0; first < total; first += kChunk) {
     const std::size_t n = std::min(kChunk, total - first);
     // Three passes over the chunk, so that the cache misses of its names overlap.
@@ -402,7 +472,8 @@ void Matcher::lookup_batch(std::span<const std::string_view> names, std::span<co
       if (!buckets_.empty() && !name.empty() && name.size() <= kMaxNameLength) {
         counts[j] = suffix_hashes(name, hashes[j], starts[j]);
         if (counts[j] != 0) {
-          masks[j] = prefetch_candidates(hashes[j].data(), counts[j]);
+          masks[j] = candidates(counts[j]);
+          prefetch_filter(hashes[j].data(), masks[j]);
         } else {
           out[first + j] = lookup(name, uses);
         }
@@ -439,9 +510,54 @@ RuleInfo Matcher::rule_info(std::uint32_t rule) const {
 }
 
 std::size_t Matcher::memory_bytes() const noexcept {
-  return sizeof(*this) + buckets_.capacity() * sizeof(Bucket) +
-         filter_.capacity() * sizeof(std::uint64_t) + rules_.capacity() * sizeof(PackedRule) +
-         pool_.capacity();
+  return sizeof(*this) + buckets_.held_bytes() + filter_.held_bytes() + rules_.held_bytes() +
+         pool_.held_bytes();
+}
+
+void* Matcher::allocate_pages(std::size_t bytes) {
+  if (bytes == 0) {
+    return nullptr;
+  }
+  if (bytes < kPageMapThreshold) {
+    void* data = ::operator new (bytes, std::align_val_t{64});
+    std::memset(data, 0, bytes);
+    return data;
+  }
+  // Map 2 MiB more than needed, keep the 2 MiB-aligned part (anonymous pages are zero).
+  const std::size_t size = round_up(bytes, kPageSize);
+  void* mapped = mmap(nullptr, size + kHugePageSize, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) {
+    throw std::bad_alloc();
+  }
+  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
+  const std::uintptr_t aligned = round_up(start, kHugePageSize);
+  if (aligned != start) {
+    munmap(mapped, aligned - start);
+  }
+  if (const std::size_t tail = start + size + kHugePageSize - (aligned + size); tail != 0) {
+    munmap(reinterpret_cast<void*>(aligned + size), tail);
+  }
+  void* data = reinterpret_cast<void*>(aligned);
+#if defined(MADV_HUGEPAGE)
+  madvise(data, size, MADV_HUGEPAGE);  // a hint: without it, 4 KiB pages
+#endif
+  return data;
+}
+
+void Matcher::free_pages(void* data, std::size_t bytes) noexcept {
+  if (data == nullptr) {
+    return;
+  }
+  if (bytes < kPageMapThreshold) {
+    ::operator delete (data, std::align_val_t{64});
+  } else {
+    munmap(data, round_up(bytes, kPageSize));
+  }
+}
+
+std::size_t Matcher::held_bytes_for(std::size_t bytes) noexcept {
+  return bytes < kPageMapThreshold ? bytes : round_up(bytes, kPageSize);
 }
 
 }  // namespace egressguard::domains

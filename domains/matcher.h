@@ -1,12 +1,16 @@
 // The compiled, immutable name matcher (DESIGN section 4): every rule of every list of a
-// snapshot in one flat hash table, probed once per label boundary of a query.
+// snapshot in one flat hash table, probed once per label boundary of a query that passes a
+// cache-resident Bloom filter.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "domains/rule.h"
@@ -68,14 +72,67 @@ class Matcher {
   std::size_t memory_bytes() const noexcept;
 
  private:
-  // The table: one cache line per bucket of 8 entries, one entry per distinct name: 32 bits of
-  // the name's hash (never 0; they also pick the home bucket) and the first of its rules, which
-  // are contiguous in rules_. A name lives in its home bucket or, when that is full, in the
-  // next ones; a bucket with a free entry ends a search.
-  static constexpr std::size_t kBucketEntries = 8;
+  // A zero-filled array of trivially copyable T. Large ones are mapped to 2 MiB-aligned
+  // addresses and marked for transparent huge pages (Linux), so that random probes over many
+  // megabytes cost fewer TLB misses.
+  template <typename T>
+  class PageArray {
+   public:
+    PageArray() = default;
+    explicit PageArray(std::size_t size)
+        : data_(static_cast<T*>(allocate_pages(size * sizeof(T)))), size_(size) {}
+    PageArray(const PageArray& other) : PageArray(other.size_) {
+      if (size_ != 0) {
+        std::memcpy(static_cast<void*>(data_), other.data_, size_ * sizeof(T));
+      }
+    }
+    PageArray(PageArray&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    PageArray& operator=(PageArray other) noexcept {
+      std::swap(data_, other.data_);
+      std::swap(size_, other.size_);
+      return *this;
+    }
+    ~PageArray() { free_pages(data_, size_ * sizeof(T)); }
+
+    T& operator[](std::size_t i) noexcept { return data_[i]; }
+    const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+    T* data() noexcept { return data_; }
+    const T* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    // Bytes taken from the system (whole pages for the large ones).
+    std::size_t held_bytes() const noexcept { return held_bytes_for(size_ * sizeof(T)); }
+
+   private:
+    T* data_ = nullptr;
+    std::size_t size_ = 0;
+  };
+  static_assert(std::is_nothrow_move_constructible_v<PageArray<int>>);
+  // Zero-filled, aligned to 64 bytes; nullptr for 0 bytes; throws std::bad_alloc.
+  static void* allocate_pages(std::size_t bytes);
+  static void free_pages(void* data, std::size_t bytes) noexcept;
+  static std::size_t held_bytes_for(std::size_t bytes) noexcept;
+
+  // The table: one cache line per bucket of 7 entries, one entry per distinct name. An entry's
+  // tag holds 24 bits of the name's hash and its length (never 0: 0 marks a free entry); its
+  // rule is the first of the name's rules, which are contiguous in rules_. A name lives in its
+  // home bucket or, when that is full, in the next ones; a bucket with a free entry ends a
+  // search. The names of a bucket's entries lie one after the other in pool_ from
+  // rule[kBucketEntries] on, so that a probe finds a name without reading its rule first and
+  // can fetch both at once.
+  static constexpr std::size_t kBucketEntries = 7;
   struct alignas(64) Bucket {
-    std::array<std::uint32_t, kBucketEntries> fingerprint;  // 0 = free
-    std::array<std::uint32_t, kBucketEntries> rule;
+    std::array<std::uint32_t, kBucketEntries + 1> tag;   // tag[kBucketEntries] stays 0
+    std::array<std::uint32_t, kBucketEntries + 1> rule;  // rule[kBucketEntries]: pool offset
+  };
+  // The pre-filter: a blocked Bloom filter of the names, one 64-byte block per name with one
+  // bit set in each of its 8 words. A clear bit proves that a suffix has no rule without
+  // touching the table; at 12 bits per name it says "maybe" for about 1 absent name in 240.
+  // It is small enough (1.5 MB per million names) to stay in cache when the table does not.
+  static constexpr std::size_t kFilterWords = 8;
+  struct alignas(64) FilterBlock {
+    std::array<std::uint64_t, kFilterWords> word;
   };
   // 12 bytes per rule; the name is stored once per distinct name in pool_.
   struct PackedRule {
@@ -86,33 +143,47 @@ class Matcher {
     std::uint8_t flags;  // kind (bits 0-1), allow (bit 2), last rule of its name (bit 3)
   };
   static_assert(sizeof(Bucket) == 64);
+  static_assert(sizeof(FilterBlock) == 64);
   static_assert(sizeof(PackedRule) == 12);
   static constexpr std::uint32_t kEmpty = 0xffffffffU;  // "no rule"
 
-  std::size_t home(std::uint32_t fingerprint) const noexcept {
-    return static_cast<std::size_t>((std::uint64_t{fingerprint} * buckets_.size()) >> 32);
+  // Where a suffix hash leads: the home bucket, the filter block and the filter's bits.
+  std::size_t home(std::uint64_t hash) const noexcept {
+    return static_cast<std::size_t>(((hash & 0xffffffffU) * buckets_.size()) >> 32);
   }
-  // The three steps of a lookup, given the suffix hashes of a name (see matcher.cc): suffixes
-  // worth a filter check (filter words prefetched), suffixes worth a probe (buckets
-  // prefetched), and the answer.
-  std::uint32_t prefetch_candidates(const std::uint64_t* hashes, std::size_t count) const noexcept;
-  std::uint32_t prefetch_probes(const std::uint64_t* hashes,
-                                std::uint32_t candidates) const noexcept;
+  std::size_t filter_block(std::uint64_t hash) const noexcept {
+    return static_cast<std::size_t>(((hash & 0xffffffffU) * filter_.size()) >> 32);
+  }
+  bool filter_says_maybe(std::uint64_t hash) const noexcept;
+  // The three steps of a lookup, given the suffix hashes of a name (hashes[j]: the suffix with
+  // j dots; see matcher.cc): prefetch the filter blocks of the suffixes worth a check, then
+  // prefetch the buckets of those that pass it (the returned mask), then the answer.
+  void prefetch_filter(const std::uint64_t* hashes, std::uint64_t candidates) const noexcept;
+  std::uint64_t prefetch_probes(const std::uint64_t* hashes,
+                                std::uint64_t candidates) const noexcept;
   Match resolve(std::string_view name, const std::uint64_t* hashes, const std::uint8_t* starts,
-                std::size_t count, std::uint32_t probe,
+                std::size_t count, std::uint64_t probe,
                 std::span<const ListUse> uses) const noexcept;
-  // First rule of the name `name` with hash fingerprint `fingerprint`, or kEmpty.
-  std::uint32_t find(std::uint32_t fingerprint, std::string_view name) const noexcept;
+  // The answer of the suffix name[start..] (hash `hash`, `labels` labels) alone.
+  Match resolve_suffix(std::string_view name, std::uint64_t hash, std::size_t start,
+                       std::size_t labels, std::span<const ListUse> uses) const noexcept;
+  // Bits j (< 64) of the suffixes with j dots that some rule name has, for a name of `count`
+  // labels (count <= 64).
+  std::uint64_t candidates(std::size_t count) const noexcept {
+    return label_counts_[0] & (count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1);
+  }
+  // lookup() for names of more than 64 labels, given their suffix hashes: no prefetching.
+  Match lookup_long(std::string_view name, const std::uint64_t* hashes, const std::uint8_t* starts,
+                    std::size_t count, std::span<const ListUse> uses) const noexcept;
+  // First rule of the name `name` with hash `hash`, or kEmpty.
+  std::uint32_t find(std::uint64_t hash, std::string_view name) const noexcept;
 
-  std::vector<Bucket> buckets_;
+  PageArray<Bucket> buckets_;
   // Bit n set when some rule name has n dots (n + 1 labels): lookups skip other suffixes.
   std::array<std::uint64_t, 2> label_counts_{};
-  // One bit per hash value (low bits of the name hash): a clear bit proves a suffix has no rule
-  // without touching the table. Small enough to stay in cache when the table does not.
-  std::vector<std::uint64_t> filter_;
-  std::uint64_t filter_mask_ = 0;
-  std::vector<PackedRule> rules_;
-  std::vector<char> pool_;
+  PageArray<FilterBlock> filter_;
+  PageArray<PackedRule> rules_;
+  PageArray<char> pool_;
 };
 
 }  // namespace egressguard::domains

@@ -768,14 +768,12 @@ std::uint32_t Inspector::parse_stream(Flow& flow, ByteSpan whole, bool buffered,
       const parse::PacketView& p = ctx.packet;
       if (flow.tunnel_depth == 0 && (p.sport == kPortDns || p.dport == kPortDns)) {
         flow.app = AppProto::Dns;
-      } else if (stream.empty()) {
-        return consumed;
       } else if (parse::looks_like_tls(stream)) {
         flow.app = AppProto::Tls;
       } else if (parse::looks_like_http_request(stream)) {
         flow.app = AppProto::Http;
       } else if (may_become_http(stream)) {
-        return consumed;
+        return consumed;  // also: nothing yet
       } else if (flow.tunnel_depth < kMaxTunnelDepth && parse::looks_like_socks(stream)) {
         flow.app = AppProto::Socks;
       } else {

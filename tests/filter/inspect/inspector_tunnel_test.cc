@@ -230,6 +230,12 @@ INSTANTIATE_TEST_SUITE_P(
                     {AppProto::Tls, "example.org", Verdict::Allow, kFlagTunnel}},
                    Verdict::Allow,
                    3128},
+        TunnelCase{"connect_and_clienthello_in_one_segment",
+                   {test::cat({connect_request("example.org:443", ""), kTikTokHello})},
+                   {{AppProto::Http, "example.org:443", Verdict::Allow},
+                    {AppProto::Tls, "www.tiktok.com", Verdict::Block, kFlagTunnel}},
+                   Verdict::Block,
+                   3128},
         TunnelCase{
             "connect_header_block_split",
             {text("CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n"),
