@@ -71,9 +71,20 @@ constexpr std::uint32_t tag_of(std::uint64_t hash, std::size_t length) noexcept 
   return static_cast<std::uint32_t>(hash >> 40) << 8 | static_cast<std::uint32_t>(length);
 }
 
-// The filter's bit in word i of a block is bits [16 + 6i, 22 + 6i) of hash * this.
+// The filter's bits for a hash: bits [16 + 6i, 22 + 6i) of hash * this, i < Hashes.
 constexpr std::uint64_t kFilterMultiplier = 0x94d049bb133111ebULL;
 constexpr std::size_t kFilterBitsPerName = 12;
+
+template <std::size_t Hashes>
+constexpr std::uint64_t filter_bits(std::uint64_t hash) noexcept {
+  static_assert(16 + 6 * Hashes <= 64);
+  const std::uint64_t mixed = hash * kFilterMultiplier;
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < Hashes; ++i) {
+    bits |= std::uint64_t{1} << (mixed >> (16 + 6 * i) & 63);
+  }
+  return bits;
+}
 // Table load: at most 4 of 5 entries used, 5.6 names per 7-entry bucket on average.
 constexpr std::size_t kLoadNumerator = 4;
 constexpr std::size_t kLoadDenominator = 5;
@@ -222,7 +233,7 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
                                    (kBucketEntries * kLoadNumerator));
   matcher.buckets_ = PageArray<Bucket>(bucket_count);
   matcher.filter_ =
-      PageArray<FilterBlock>(std::max<std::size_t>(1, (names * kFilterBitsPerName + 511) / 512));
+      PageArray<std::uint64_t>(std::max<std::size_t>(1, (names * kFilterBitsPerName + 63) / 64));
   matcher.rules_ = PageArray<PackedRule>(rules.size());
   matcher.pool_ = PageArray<char>(pool_size);
 
@@ -243,11 +254,7 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
     ++used[index];
     const auto dots = static_cast<std::size_t>(std::count(rule.name.begin(), rule.name.end(), '.'));
     matcher.label_counts_[dots / 64] |= std::uint64_t{1} << (dots % 64);
-    FilterBlock& block = matcher.filter_[matcher.filter_block(hash)];
-    const std::uint64_t bits = hash * kFilterMultiplier;
-    for (std::size_t w = 0; w < kFilterWords; ++w) {
-      block.word[w] |= std::uint64_t{1} << (bits >> (16 + 6 * w) & 63);
-    }
+    matcher.filter_[matcher.filter_word(hash)] |= filter_bits<kFilterHashes>(hash);
   }
   // Lay out names and rules in table order: a bucket's names one after the other from its
   // pool offset, each name's rules contiguous.
@@ -281,13 +288,8 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
 }
 
 [[gnu::always_inline]] inline bool Matcher::filter_says_maybe(std::uint64_t hash) const noexcept {
-  const FilterBlock& block = filter_[filter_block(hash)];
-  const std::uint64_t bits = hash * kFilterMultiplier;
-  std::uint64_t all = 1;
-  for (std::size_t w = 0; w < kFilterWords; ++w) {
-    all &= block.word[w] >> (bits >> (16 + 6 * w) & 63);
-  }
-  return all != 0;
+  const std::uint64_t bits = filter_bits<kFilterHashes>(hash);
+  return (filter_[filter_word(hash)] & bits) == bits;
 }
 
 [[gnu::always_inline]] inline std::uint32_t Matcher::find(std::uint64_t hash,
@@ -344,7 +346,7 @@ void Matcher::prefetch_filter(const std::uint64_t* hashes,
                               std::uint64_t candidates) const noexcept {
   for (; candidates != 0; candidates &= candidates - 1) {
     const auto j = static_cast<std::size_t>(__builtin_ctzll(candidates));
-    __builtin_prefetch(&filter_[filter_block(hashes[j])]);
+    __builtin_prefetch(&filter_[filter_word(hashes[j])]);
   }
 }
 

@@ -2,6 +2,7 @@
 // proxy, `[dns]`), the event writer and the control socket; reloads the policy on SIGHUP and on
 // `egressguard reload`; stops cleanly on SIGTERM/SIGINT, writing out every queued event.
 #include <array>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +19,9 @@
 #include "filter/app/load_policy.h"
 #include "filter/app/nfqueue_event_sink.h"
 #include "filter/datapath/dnsproxy/dns_proxy.h"
+#include "filter/datapath/firewall/background_learner.h"
+#include "filter/datapath/firewall/learned_addresses.h"
+#include "filter/datapath/firewall/nft_set_writer.h"
 #include "filter/datapath/nfqueue/nfqueue_datapath.h"
 
 namespace egressguard::app {
@@ -90,7 +94,39 @@ int run(const RunOptions& o) {
     events = std::move(*sink);
   }
 
-  auto proxy = dnsproxy::DnsProxy::open(config.dns, store, events.get());
+  // [firewall] sets filled from DNS: doh_v4/v6 (the doh category's addresses) whenever the
+  // inline datapath runs, learned_v4/v6 with learn_ips (docs/inline.md).
+  std::unique_ptr<firewall::NftSetWriter> set_writer;
+  std::unique_ptr<firewall::LearnedAddresses> learned;
+  std::unique_ptr<firewall::BackgroundLearner> background;
+  std::unique_ptr<firewall::LearningEventSink> learning_events;
+  if (config.nfqueue.enabled || config.firewall.learn_ips) {
+    auto backend = firewall::open_libnftables_backend();
+    if (!backend) {
+      spdlog::error("{}", backend.error());
+      return 1;
+    }
+    firewall::NftSetWriterOptions writer_options;
+    writer_options.log = [](std::string_view message) { spdlog::warn("{}", message); };
+    set_writer = std::make_unique<firewall::NftSetWriter>(std::move(*backend), writer_options);
+    learned = std::make_unique<firewall::LearnedAddresses>(config.firewall, *set_writer);
+    firewall::BackgroundLearnerOptions learner_options;
+    learner_options.upstreams = config.dns.upstreams;
+    learner_options.timeout = std::chrono::milliseconds(config.dns.upstream_timeout_ms);
+    learner_options.learn_blocked = config.firewall.learn_ips;
+    learner_options.log = [](std::string_view message) { spdlog::warn("{}", message); };
+    learner_options.missing_table_count = [writer = set_writer.get()] {
+      return writer->counters().table_missing;
+    };
+    background = std::make_unique<firewall::BackgroundLearner>(store, *learned, learner_options);
+    learning_events = std::make_unique<firewall::LearningEventSink>(events.get(), *background);
+  }
+
+  dnsproxy::DnsEventSink* proxy_events = events.get();
+  if (learning_events) {
+    proxy_events = learning_events.get();
+  }
+  auto proxy = dnsproxy::DnsProxy::open(config.dns, store, proxy_events, learned.get());
   if (!proxy) {
     spdlog::error("{}", proxy.error());
     return 1;
@@ -131,6 +167,10 @@ int run(const RunOptions& o) {
           return std::move(next->policy);
         });
     std::lock_guard<std::mutex> lock(reload_log);
+    if (result && set_writer) {
+      set_writer->forget_recent();  // `firewall apply` may have emptied the sets
+      background->refresh_doh();    // the category may have new names
+    }
     if (result) {
       spdlog::info("reload ({}): policy version {} is live", origin, *result);
       return "ok policy version " + std::to_string(*result) + "\n";
@@ -144,6 +184,23 @@ int run(const RunOptions& o) {
     return answer;
   };
 
+  const auto firewall_text = [&] {
+    std::string out;
+    const auto line = [&](std::string_view prefix, std::string_view name, std::uint64_t value) {
+      out += prefix;
+      out += name;
+      out += ' ';
+      out += std::to_string(value);
+      out += '\n';
+    };
+    if (set_writer) {
+      learned->counters().for_each([&](auto name, auto value) { line("", name, value); });
+      background->counters().for_each([&](auto name, auto value) { line("", name, value); });
+      set_writer->counters().for_each([&](auto name, auto value) { line("nft_", name, value); });
+    }
+    return out;
+  };
+
   std::unique_ptr<ControlServer> control;
   if (!config.control.socket.empty()) {
     auto server = ControlServer::open(config.control.socket, [&](std::string_view command) {
@@ -154,7 +211,7 @@ int run(const RunOptions& o) {
         return "ok\n" + counters_text((*proxy)->counters()) + "reloads " +
                std::to_string(store.reloads()) + "\nreload_failures " +
                std::to_string(store.reload_failures()) + "\nevents_written " +
-               std::to_string(events ? events->written() : 0) + "\n";
+               std::to_string(events ? events->written() : 0) + "\n" + firewall_text();
       }
       return std::string("error unknown command: expected reload or stats\n");
     });
@@ -166,6 +223,10 @@ int run(const RunOptions& o) {
     spdlog::info("control socket {}", config.control.socket);
   }
 
+  if (set_writer) {
+    set_writer->start();
+    background->start();
+  }
   (*proxy)->start();
   if (inline_path) {
     inline_path->start();
@@ -203,6 +264,15 @@ int run(const RunOptions& o) {
   }
   (*proxy)->stop();
   const dnsproxy::DnsProxyCounters counters = (*proxy)->counters();
+  if (set_writer) {
+    background->stop();
+    set_writer->stop();  // sends what is queued
+    std::string text = firewall_text();
+    for (std::size_t start = 0, end = 0; start < text.size(); start = end + 1) {
+      end = text.find('\n', start);
+      spdlog::info("counter {}", std::string_view(text).substr(start, end - start));
+    }
+  }
   if (events) {
     events->close();
     spdlog::info("events: {} written, {} dropped", events->written(), events->dropped());

@@ -2,7 +2,9 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <random>
@@ -10,6 +12,7 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <sys/socket.h>
 
 #include "filter/datapath/dnsproxy/dns_message.h"
 
@@ -25,6 +28,62 @@ namespace {
 // Largest DNS message: 65535 bytes (the TCP length prefix). UDP answers from upstreams are at
 // most as large as the client allowed, but a misbehaving upstream may send more.
 constexpr std::size_t kMaxMessage = 65535;
+
+// Connected UDP sockets per upstream and worker. Each query goes out on one of them, chosen at
+// random, with a random 16-bit ID: 2^16 IDs times kUpstreamSockets source ports for a blind
+// spoofer to guess, against a per-query socket's 2^16 IDs times one port out of the ephemeral
+// range. Ports are renewed: a socket is retired after a random 2048..6143 queries and re-opened
+// (new ephemeral port) once its last query is done, so the set of ports keeps moving.
+constexpr std::size_t kUpstreamSockets = 8;
+constexpr std::uint32_t kRetireAfterMin = 2048;
+constexpr std::uint32_t kRetireAfterSpread = 4096;
+// Datagrams read with one recvmmsg(2) when a socket is readable; up to kBatchRounds batches
+// before the socket waits for the event loop again (other sockets get their turn).
+constexpr unsigned kBatch = 32;
+constexpr int kBatchRounds = 4;
+
+// Receive buffers for one recvmmsg(2): kBatch datagrams of up to kMaxMessage bytes, with their
+// source addresses. Not zeroed: only the pages the kernel writes into become resident (about a
+// page per slot for ordinary DNS messages, not 64 KiB). A worker has one; it is only used
+// inside one handler at a time (read, then every datagram handled, before the next read).
+class RecvBatch {
+ public:
+  RecvBatch() : data_(new std::uint8_t[std::size_t{kBatch} * kMaxMessage]) {}  // NOLINT
+  // Reads up to kBatch queued datagrams without blocking; 0 when none (or an error: `error`).
+  unsigned receive(int fd, int& error) noexcept {
+    for (unsigned i = 0; i < kBatch; ++i) {
+      iov_[i].iov_base = data_.get() + std::size_t{i} * kMaxMessage;
+      iov_[i].iov_len = kMaxMessage;
+      headers_[i].msg_hdr = msghdr{};
+      headers_[i].msg_hdr.msg_name = &from_[i];
+      headers_[i].msg_hdr.msg_namelen = sizeof(from_[i]);
+      headers_[i].msg_hdr.msg_iov = &iov_[i];
+      headers_[i].msg_hdr.msg_iovlen = 1;
+      headers_[i].msg_len = 0;
+    }
+    const int n = ::recvmmsg(fd, headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      error = errno;
+      return 0;
+    }
+    error = 0;
+    return static_cast<unsigned>(n);
+  }
+  ByteSpan message(unsigned i) const noexcept {
+    return ByteSpan(data_.get() + std::size_t{i} * kMaxMessage, headers_[i].msg_len);
+  }
+  template <typename Endpoint>
+  void source(unsigned i, Endpoint& out) const {
+    std::memcpy(out.data(), &from_[i], headers_[i].msg_hdr.msg_namelen);
+    out.resize(headers_[i].msg_hdr.msg_namelen);
+  }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> data_;
+  std::array<mmsghdr, kBatch> headers_{};
+  std::array<iovec, kBatch> iov_{};
+  std::array<sockaddr_storage, kBatch> from_{};
+};
 
 asio::ip::address to_asio(const parse::IpAddress& ip) {
   if (ip.is_v4()) {
@@ -59,32 +118,154 @@ void set_id(std::vector<std::uint8_t>& message, std::uint16_t id) {
 
 struct Worker;
 class TcpConnection;
+class Transaction;
 
 // One listening UDP socket of one worker.
 struct UdpListener {
   udp::socket socket;
   Endpoint endpoint;
-  std::array<std::uint8_t, kMaxMessage> buffer{};
-  udp::endpoint sender;
+  udp::endpoint sender;  // of the datagram being handled
 
   UdpListener(asio::io_context& io, Endpoint where) : socket(io), endpoint(where) {}
 };
 
+// One connected UDP socket to one upstream (see kUpstreamSockets).
+struct UpstreamSocket {
+  explicit UpstreamSocket(asio::io_context& io) : socket(io) {}
+  udp::socket socket;
+  std::uint32_t in_flight = 0;   // queries registered on it
+  std::uint32_t uses_left = 0;   // queries it may still carry before it is retired
+  std::uint32_t generation = 0;  // bumped on close: stale read handlers see the change
+  bool open = false;
+};
+
+// Forwarded UDP queries in flight on one worker: (socket index << 16 | ID) -> transaction. Open
+// addressing with linear probing and backward-shift deletion; sized once for max_pending, so no
+// allocation per query.
+class PendingTable {
+ public:
+  explicit PendingTable(std::size_t max_entries) {
+    std::size_t capacity = 64;
+    while (capacity < max_entries * 2) {
+      capacity *= 2;
+    }
+    slots_.resize(capacity);
+    mask_ = capacity - 1;
+  }
+  Transaction* find(std::uint32_t key) const noexcept {
+    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+      if (slots_[i].value == nullptr) {
+        return nullptr;
+      }
+      if (slots_[i].key == key) {
+        return slots_[i].value;
+      }
+    }
+  }
+  // False when the key is taken or the table is full (the caller picks another key).
+  bool insert(std::uint32_t key, Transaction* value) noexcept {
+    if (size_ * 2 >= slots_.size()) {
+      return false;
+    }
+    std::size_t i = home(key);
+    for (; slots_[i].value != nullptr; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) {
+        return false;
+      }
+    }
+    slots_[i] = Slot{key, value};
+    ++size_;
+    return true;
+  }
+  void erase(std::uint32_t key) noexcept {
+    std::size_t i = home(key);
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].value == nullptr) {
+        return;
+      }
+      if (slots_[i].key == key) {
+        break;
+      }
+    }
+    // Backward shift: move later entries of the probe run into the hole when their home allows.
+    std::size_t hole = i;
+    for (std::size_t j = (i + 1) & mask_; slots_[j].value != nullptr; j = (j + 1) & mask_) {
+      const std::size_t h = home(slots_[j].key);
+      if (((j - h) & mask_) >= ((j - hole) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = Slot{};
+    --size_;
+  }
+  // Every transaction whose key has socket index `socket` (rare path: an ICMP error).
+  std::vector<Transaction*> on_socket(std::uint32_t socket) const {
+    std::vector<Transaction*> out;
+    for (const Slot& slot : slots_) {
+      if (slot.value != nullptr && (slot.key >> 16) == socket) {
+        out.push_back(slot.value);
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t key = 0;
+    Transaction* value = nullptr;
+  };
+  std::size_t home(std::uint32_t key) const noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B1U) >> 8) & mask_;
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
 struct Worker {
+  explicit Worker(const DnsProxyCore& c)
+      : core(&c), pending(c.config().max_pending == 0 ? 1 : c.config().max_pending) {
+    upstream_sockets.resize(c.config().upstreams.size() * kUpstreamSockets);
+    for (std::size_t i = 0; i < c.config().upstreams.size(); ++i) {
+      const Endpoint& to = c.config().upstreams[i];
+      upstream_endpoints.emplace_back(to_asio(to.ip), to.port);
+    }
+  }
+
   asio::io_context io{1};
   const DnsProxyCore* core = nullptr;
   std::atomic<std::uint32_t>* tcp_connections = nullptr;
   std::vector<std::unique_ptr<UdpListener>> udp_listeners;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<Endpoint> tcp_endpoints;
+  std::vector<udp::endpoint> upstream_endpoints;
+  // upstream i uses sockets [i * kUpstreamSockets, (i + 1) * kUpstreamSockets), opened lazily
+  std::vector<std::unique_ptr<UpstreamSocket>> upstream_sockets;
+  PendingTable pending;
   DnsProxyStats stats;
   std::uint32_t in_flight = 0;  // forwarded queries in flight (this worker's thread only)
   std::mt19937 random{std::random_device{}()};
+  RecvBatch batch;
   std::thread thread;
 
   void receive(UdpListener& listener);
   void accept(std::size_t index);
-  void handle_udp(UdpListener& listener, std::size_t size);
+  void handle_udp(UdpListener& listener, ByteSpan query);
+
+  // Registers `transaction` for an answer from upstream `upstream` and sends `query` there with a
+  // fresh random ID (written into `query`). Returns the key, or nullopt when nothing could be
+  // sent.
+  std::optional<std::uint32_t> send_upstream(Transaction* transaction, std::size_t upstream,
+                                             std::vector<std::uint8_t>& query);
+  // The transaction registered under `key` is done with it (answered, timed out, gave up).
+  void release(std::uint32_t key) noexcept;
+
+ private:
+  bool open_upstream(std::size_t index);
+  void close_upstream(UpstreamSocket& socket);
+  void read_upstream(std::size_t index);
+  void upstream_error(std::size_t index);
 };
 
 // Sends `answer` to a UDP client without blocking: a full socket buffer drops the answer (the
@@ -285,16 +466,24 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     try_upstream(0, false);
   }
 
- private:
-  const Endpoint& upstream() const { return worker_.core->config().upstreams[index_]; }
+  // An answer from the upstream socket this transaction is registered on (the ID matched).
+  void on_udp_answer(ByteSpan answer) {
+    if (done_ || !key_) {
+      return;
+    }
+    on_answer(attempt_, false, answer);
+  }
+  // The upstream socket reported an error (ICMP port or host unreachable): try the next one.
+  void on_udp_error() { failed(attempt_); }
 
+ private:
   void reset_sockets() {
-    ErrorCode ec;
-    if (udp_) {
-      udp_->close(ec);
-      udp_.reset();
+    if (key_) {
+      worker_.release(*key_);
+      key_.reset();
     }
     if (tcp_) {
+      ErrorCode ec;
       tcp_->close(ec);
       tcp_.reset();
     }
@@ -320,11 +509,10 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
         self->try_upstream(self->index_ + 1, false);
       }
     });
-    const Endpoint& to = upstream();
     if (over_tcp) {
-      start_tcp(attempt, tcp::endpoint(to_asio(to.ip), to.port));
+      start_tcp(attempt, worker_.core->config().upstreams[index]);
     } else {
-      start_udp(attempt, udp::endpoint(to_asio(to.ip), to.port));
+      start_udp(attempt);
     }
   }
 
@@ -336,40 +524,17 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     try_upstream(index_ + 1, false);
   }
 
-  void start_udp(std::uint64_t attempt, const udp::endpoint& to) {
-    ErrorCode ec;
-    udp_.emplace(worker_.io);
-    udp_->open(to.protocol(), ec);
-    if (!ec) {
-      udp_->connect(to, ec);  // an ephemeral port per query: answers only from `to`
-    }
-    if (!ec) {
-      udp_->send(asio::buffer(pending.query), 0, ec);
-    }
-    if (ec) {
+  void start_udp(std::uint64_t attempt) {
+    key_ = worker_.send_upstream(this, index_, pending.query);
+    if (!key_) {
       failed(attempt);
       return;
     }
-    receive_udp(attempt);
+    upstream_id_ = get_id(pending.query);
   }
 
-  void receive_udp(std::uint64_t attempt) {
-    rx_.resize(kMaxMessage);
-    udp_->async_receive(asio::buffer(rx_), [self = shared_from_this(), attempt](const ErrorCode& ec,
-                                                                                std::size_t size) {
-      if (self->done_ || attempt != self->attempt_) {
-        return;
-      }
-      if (ec) {
-        self->failed(attempt);
-        return;
-      }
-      self->rx_.resize(size);
-      self->on_answer(attempt, false);
-    });
-  }
-
-  void start_tcp(std::uint64_t attempt, const tcp::endpoint& to) {
+  void start_tcp(std::uint64_t attempt, const Endpoint& endpoint) {
+    const tcp::endpoint to(to_asio(endpoint.ip), endpoint.port);
     tcp_.emplace(worker_.io);
     tx_.resize(pending.query.size() + 2);
     tx_[0] = static_cast<std::uint8_t>(pending.query.size() >> 8);
@@ -419,21 +584,20 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
                                             self->failed(attempt);
                                             return;
                                           }
-                                          self->on_answer(attempt, true);
+                                          self->on_answer(attempt, true, ByteSpan(self->rx_));
                                         });
                      });
   }
 
-  void on_answer(std::uint64_t attempt, bool over_tcp) {
-    if (rx_.size() < kDnsHeaderSize || get_id(rx_) != upstream_id_) {
+  void on_answer(std::uint64_t attempt, bool over_tcp, ByteSpan data) {
+    if (data.size() < kDnsHeaderSize ||
+        static_cast<std::uint16_t>((data[0] << 8) | data[1]) != upstream_id_) {
       if (over_tcp) {
         failed(attempt);
-      } else {
-        receive_udp(attempt);  // not ours (late or spoofed): keep waiting for the real one
       }
-      return;
+      return;  // UDP: not ours (late or spoofed): keep waiting for the real one
     }
-    auto answer = worker_.core->on_response(pending, ByteSpan(rx_), worker_.stats);
+    auto answer = worker_.core->on_response(pending, data, worker_.stats);
     if (answer) {
       finish(*answer);
       return;
@@ -449,8 +613,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
         return;
       case ResponseError::Mismatch:
         if (!over_tcp) {
-          receive_udp(attempt);
-          return;
+          return;  // keep waiting on the same socket and ID
         }
         failed(attempt);
         return;
@@ -478,9 +641,9 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
   Worker& worker_;
   asio::steady_timer deadline_;
   asio::steady_timer try_timer_;
-  std::optional<udp::socket> udp_;
+  std::optional<std::uint32_t> key_;  // registered on an upstream UDP socket under this key
   std::optional<tcp::socket> tcp_;
-  std::vector<std::uint8_t> rx_;
+  std::vector<std::uint8_t> rx_;  // TCP answers
   std::vector<std::uint8_t> tx_;
   std::array<std::uint8_t, 2> length_{};
   std::size_t index_ = 0;
@@ -514,15 +677,14 @@ void TcpConnection::handle() {
   transaction->start();
 }
 
-void Worker::handle_udp(UdpListener& listener, std::size_t size) {
+void Worker::handle_udp(UdpListener& listener, ByteSpan query) {
   ClientInfo client;
   client.ip = from_asio(listener.sender.address());
   client.port = listener.sender.port();
   client.local = listener.endpoint.ip;
   client.local_port = listener.endpoint.port;
-  PendingQuery pending;
-  QueryOutcome outcome =
-      core->on_query(ByteSpan(listener.buffer.data(), size), client, pending, stats);
+  PendingQuery pending_query;
+  QueryOutcome outcome = core->on_query(query, client, pending_query, stats);
   switch (outcome.kind) {
     case QueryOutcome::Kind::Drop:
       return;
@@ -534,27 +696,165 @@ void Worker::handle_udp(UdpListener& listener, std::size_t size) {
   }
   if (in_flight >= core->config().max_pending) {
     bump(stats.pending_overflow);
-    send_udp(listener, listener.sender, core->servfail(pending, stats));
+    send_udp(listener, listener.sender, core->servfail(pending_query, stats));
     return;
   }
   auto transaction = std::make_shared<Transaction>(*this);
-  transaction->pending = std::move(pending);
+  transaction->pending = std::move(pending_query);
   transaction->udp_listener = &listener;
   transaction->udp_client = listener.sender;
   transaction->start();
 }
 
+// Waits until the socket is readable, then reads batches with recvmmsg(2). A short batch means
+// the queue is (nearly) empty: wait again rather than pay a read that finds nothing; re-arming
+// (epoll_ctl MOD) reports the socket at once if a datagram arrived meanwhile.
 void Worker::receive(UdpListener& listener) {
-  listener.socket.async_receive_from(asio::buffer(listener.buffer), listener.sender,
-                                     [this, &listener](const ErrorCode& ec, std::size_t size) {
-                                       if (ec == asio::error::operation_aborted) {
-                                         return;
-                                       }
-                                       if (!ec) {
-                                         handle_udp(listener, size);
-                                       }
-                                       receive(listener);
-                                     });
+  listener.socket.async_wait(udp::socket::wait_read, [this, &listener](const ErrorCode& ec) {
+    if (ec == asio::error::operation_aborted) {
+      return;
+    }
+    for (int round = 0; round < kBatchRounds; ++round) {
+      int error = 0;
+      const unsigned n = batch.receive(listener.socket.native_handle(), error);
+      for (unsigned i = 0; i < n; ++i) {
+        batch.source(i, listener.sender);
+        handle_udp(listener, batch.message(i));
+      }
+      if (n < kBatch) {
+        break;
+      }
+    }
+    receive(listener);
+  });
+}
+
+std::optional<std::uint32_t> Worker::send_upstream(Transaction* transaction, std::size_t upstream,
+                                                   std::vector<std::uint8_t>& query) {
+  const std::size_t first = upstream * kUpstreamSockets;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const std::size_t index = first + random() % kUpstreamSockets;
+    if (!upstream_sockets[index] || !upstream_sockets[index]->open) {
+      if (!open_upstream(index)) {
+        continue;
+      }
+    }
+    UpstreamSocket& socket = *upstream_sockets[index];
+    if (socket.uses_left == 0 && attempt < 8) {
+      continue;  // retiring: draining its last queries before it gets a new port
+    }
+    const auto id = static_cast<std::uint16_t>(random() & 0xffffU);
+    const auto key = static_cast<std::uint32_t>((index << 16) | id);
+    if (!pending.insert(key, transaction)) {
+      continue;
+    }
+    set_id(query, id);
+    ErrorCode ec;
+    socket.socket.send(asio::buffer(query), 0, ec);
+    if (ec) {
+      pending.erase(key);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        continue;  // this socket's send buffer is full: try another
+      }
+      return std::nullopt;
+    }
+    ++socket.in_flight;
+    if (socket.uses_left > 0) {
+      --socket.uses_left;
+    }
+    return key;
+  }
+  return std::nullopt;
+}
+
+void Worker::release(std::uint32_t key) noexcept {
+  pending.erase(key);
+  const std::size_t index = key >> 16;
+  UpstreamSocket& socket = *upstream_sockets[index];
+  if (socket.in_flight > 0) {
+    --socket.in_flight;
+  }
+  if (socket.open && socket.uses_left == 0 && socket.in_flight == 0) {
+    close_upstream(socket);  // retired: the next query through this slot opens a new port
+  }
+}
+
+bool Worker::open_upstream(std::size_t index) {
+  if (!upstream_sockets[index]) {
+    upstream_sockets[index] = std::make_unique<UpstreamSocket>(io);
+  }
+  UpstreamSocket& socket = *upstream_sockets[index];
+  const udp::endpoint& to = upstream_endpoints[index / kUpstreamSockets];
+  ErrorCode ec;
+  socket.socket.open(to.protocol(), ec);
+  if (!ec) {
+    socket.socket.connect(to, ec);  // an ephemeral port; answers only from `to`
+  }
+  if (!ec) {
+    socket.socket.non_blocking(true, ec);
+  }
+  if (ec) {
+    ErrorCode ignored;
+    socket.socket.close(ignored);
+    return false;
+  }
+  socket.open = true;
+  socket.in_flight = 0;
+  socket.uses_left = kRetireAfterMin + static_cast<std::uint32_t>(random() % kRetireAfterSpread);
+  ++socket.generation;
+  read_upstream(index);
+  return true;
+}
+
+void Worker::close_upstream(UpstreamSocket& socket) {
+  ErrorCode ignored;
+  socket.socket.close(ignored);
+  socket.open = false;
+  ++socket.generation;
+}
+
+void Worker::read_upstream(std::size_t index) {
+  UpstreamSocket& socket = *upstream_sockets[index];
+  socket.socket.async_wait(
+      udp::socket::wait_read, [this, index, generation = socket.generation](const ErrorCode& ec) {
+        UpstreamSocket& s = *upstream_sockets[index];
+        if (ec || generation != s.generation) {
+          return;  // closed (retired or stopping)
+        }
+        for (int round = 0; round < kBatchRounds && generation == s.generation; ++round) {
+          int error = 0;
+          const unsigned n = batch.receive(s.socket.native_handle(), error);
+          if (error != 0 && error != EAGAIN && error != EWOULDBLOCK && error != EINTR) {
+            upstream_error(index);  // e.g. ECONNREFUSED: the upstream's port is closed
+            continue;
+          }
+          for (unsigned i = 0; i < n; ++i) {
+            const ByteSpan answer = batch.message(i);
+            if (answer.size() < kDnsHeaderSize) {
+              continue;
+            }
+            const auto id = static_cast<std::uint16_t>((answer[0] << 8) | answer[1]);
+            Transaction* transaction = pending.find(static_cast<std::uint32_t>((index << 16) | id));
+            if (transaction != nullptr) {
+              transaction->on_udp_answer(answer);
+            }  // else late (timed out already) or not ours
+          }
+          if (n < kBatch) {
+            break;
+          }
+        }
+        if (generation == s.generation) {
+          read_upstream(index);
+        }
+      });
+}
+
+// A connected UDP socket reports ICMP errors (port unreachable: the upstream is down) on the
+// next read; which query caused it is unknown, so every query waiting on that socket moves on.
+void Worker::upstream_error(std::size_t index) {
+  for (Transaction* transaction : pending.on_socket(static_cast<std::uint32_t>(index))) {
+    transaction->on_udp_error();
+  }
 }
 
 void Worker::accept(std::size_t index) {
@@ -609,8 +909,7 @@ Result<std::unique_ptr<DnsProxy>, std::string> DnsProxy::open(const DnsProxyConf
   auto impl = std::make_unique<Impl>(config, store, events, hook);
   const std::uint32_t workers = config.workers == 0 ? 1 : config.workers;
   for (std::uint32_t i = 0; i < workers; ++i) {
-    auto worker = std::make_unique<Worker>();
-    worker->core = &impl->core;
+    auto worker = std::make_unique<Worker>(impl->core);
     worker->tcp_connections = &impl->tcp_connections;
     impl->workers.push_back(std::move(worker));
   }

@@ -43,6 +43,9 @@ class Inspection : public ResponseVisitor {
     if (blocked_) {
       return;
     }
+    if (hook_ != nullptr && cnames_.size() < kMaxHookCnames) {
+      cnames_.emplace_back(target);
+    }
     const inspect::Decision decision = policy_.decide_raw_name(target, group_);
     if (decision.verdict == inspect::Verdict::Block) {
       if (decision.mode == inspect::Mode::Enforce) {
@@ -62,7 +65,7 @@ class Inspection : public ResponseVisitor {
     if (blocked_ || hook_ == nullptr) {
       return;
     }
-    const AnswerAddressContext context{&policy_, group_, pending_.qname, owner};
+    const AnswerAddressContext context{&policy_, group_, pending_.qname, owner, cnames_};
     if (hook_->on_answer_address(context, address) == inspect::Verdict::Block) {
       blocked_ = true;
       cause_ = BlockCause::Address;
@@ -86,6 +89,7 @@ class Inspection : public ResponseVisitor {
   BlockCause cause_ = BlockCause::Cname;
   inspect::Decision decision_;
   std::string cname_target_;
+  std::vector<std::string> cnames_;  // for the hook
 };
 
 }  // namespace

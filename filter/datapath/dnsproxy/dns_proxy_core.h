@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,7 +109,11 @@ struct AnswerAddressContext {
   std::uint32_t group = 0;
   std::string_view qname;  // the client's question
   std::string_view owner;  // the record's owner name
+  // The CNAME targets seen before this record in the answer section, in wire order (at most
+  // kMaxHookCnames; raw from the wire). Filled only when a hook is installed.
+  std::span<const std::string> cnames;
 };
+inline constexpr std::size_t kMaxHookCnames = 8;
 
 // Answer addresses go through this hook (a later issue fills it with GeoIP/ASN rules). Called on
 // worker threads; must be thread-safe and must not block. Returning Block answers the query as
