@@ -15,6 +15,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "domains/name.h"
 
@@ -23,7 +24,8 @@ namespace {
 
 // Suffix hashes: a name's hash is built label by label from the right, so one pass over a
 // query yields the hash of every label-aligned suffix, each boundary costing one label hash.
-// A label is read 8 bytes at a time (labels are at most 63 bytes), never past the name's end.
+// The name is first copied, 8 bytes at a time, into a zero-padded scratch buffer (finding its
+// dots on the way), so that labels are then read 8 bytes at a time without bounds checks.
 constexpr std::uint64_t kHashSeed = 0x9e3779b97f4a7c15ULL;
 constexpr std::uint64_t kHashMultiplier = 0xbf58476d1ce4e5b9ULL;
 
@@ -37,31 +39,97 @@ inline std::uint64_t load_word(const char* bytes) noexcept {
   return word;
 }
 
-// Mixes the label name[begin, end) into `state`, the hash of the suffix to its right; `length`
-// is the name's. The result depends only on the label's bytes, not on where the label sits.
-inline std::uint64_t mix_label(std::uint64_t state, const char* name, std::size_t length,
-                               std::size_t begin, std::size_t end) noexcept {
+inline void store_word(char* bytes, std::uint64_t word) noexcept {
+  if constexpr (std::endian::native == std::endian::big) {
+    word = __builtin_bswap64(word);
+  }
+  std::memcpy(bytes, &word, 8);
+}
+
+// Mixes the label padded[begin, end) into `state`, the hash of the suffix to its right; 8
+// bytes from `end` on must be readable. The result depends only on the label's bytes, not on
+// where the label sits.
+inline std::uint64_t mix_label(std::uint64_t state, const char* padded, std::size_t begin,
+                               std::size_t end) noexcept {
   std::uint64_t h = (state ^ (end - begin + 1)) * kHashMultiplier;
   std::size_t i = begin;
   for (; i + 8 <= end; i += 8) {
-    h = (h ^ load_word(name + i)) * kHashMultiplier;
+    h = (h ^ load_word(padded + i)) * kHashMultiplier;
   }
-  if (const std::size_t rest = end - i; rest != 0) {
-    std::uint64_t word = 0;
-    if (i + 8 <= length) {
-      // 8 readable bytes from the label's tail on: keep the first `rest`.
-      word = load_word(name + i) & (~std::uint64_t{0} >> (8 * (8 - rest)));
-    } else if (end >= 8) {
-      // The 8 bytes that end with the label, shifted to keep its last `rest` bytes.
-      word = load_word(name + end - 8) >> (8 * (8 - rest));
+  // The last 0 to 7 bytes (shift < 64: the mask is 0 for none).
+  const std::uint64_t tail = load_word(padded + i) & ((std::uint64_t{1} << (8 * (end - i))) - 1);
+  h = (h ^ tail) * kHashMultiplier;
+  return h ^ (h >> 29);
+}
+
+// Room for any name of up to 253 bytes, even one made of dots only.
+constexpr std::size_t kMaxSuffixes = 256;
+// The scratch copy: a name, zero bytes to the next multiple of 8, and 8 more.
+constexpr std::size_t kPaddedSize = (kMaxNameLength / 8 + 2) * 8;
+static_assert(kPaddedSize >= kMaxNameLength + 8 + 7 - kMaxNameLength % 8);
+
+// Bit 7 of each byte of `word` that is a dot: after XOR with "........", a dot is a zero
+// byte, and the expression sets the high bit of exactly the zero bytes (no carries across).
+inline std::uint64_t dot_bits(std::uint64_t word) noexcept {
+  constexpr std::uint64_t kDots = 0x2e2e2e2e2e2e2e2eULL;
+  constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  const std::uint64_t x = word ^ kDots;
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+
+// Hashes of every label-aligned suffix of `name` (1 to kMaxNameLength bytes): hashes[j] is
+// for the suffix of j dots (j + 1 labels; j = count - 1: the whole name), and the suffix that
+// starts at label k (k = 0: the whole name) begins at byte starts[k]. Returns the number of
+// labels, count.
+// With fewer than kMaxSuffixes entries, returns 0 for a name with more labels than fit.
+template <std::size_t N>
+inline std::size_t suffix_hashes(std::string_view name, std::array<std::uint64_t, N>& hashes,
+                                 std::array<std::uint8_t, N>& starts) noexcept {
+  static_assert(N <= kMaxSuffixes && N >= 9);
+  const std::size_t length = name.size();
+  const char* bytes = name.data();
+  // Scratch, written before it is read (up to 8 bytes past the name's last word).
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
+  alignas(8) std::array<char, kPaddedSize> padded;
+  starts[0] = 0;
+  std::size_t count = 1;
+  std::size_t base = 0;
+  const auto add_dots = [&](std::uint64_t word) {
+    for (std::uint64_t dots = dot_bits(word); dots != 0; dots &= dots - 1) {
+      const auto byte = static_cast<std::size_t>(__builtin_ctzll(dots)) / 8;
+      starts[count++] = static_cast<std::uint8_t>(base + byte + 1);
+    }
+  };
+  for (; base + 8 <= length; base += 8) {
+    const std::uint64_t word = load_word(bytes + base);
+    store_word(padded.data() + base, word);
+    add_dots(word);
+    if (N < kMaxSuffixes && count + 8 >= N) {
+      return 0;  // may not fit: the caller takes the long way
+    }
+  }
+  std::uint64_t last = 0;  // the name's last 0 to 7 bytes, zero-padded
+  if (const std::size_t rest = length - base; rest != 0) {
+    if (length >= 8) {
+      last = load_word(bytes + length - 8) >> (8 * (8 - rest));
     } else {
-      for (std::size_t j = 0; j < rest; ++j) {
-        word |= std::uint64_t{static_cast<unsigned char>(name[i + j])} << (8 * j);
+      for (std::size_t i = 0; i < rest; ++i) {
+        last |= std::uint64_t{static_cast<unsigned char>(bytes[base + i])} << (8 * i);
       }
     }
-    h = (h ^ word) * kHashMultiplier;
+    add_dots(last);
   }
-  return h ^ (h >> 29);
+  store_word(padded.data() + base, last);
+  store_word(padded.data() + base + 8, 0);
+  std::uint64_t state = kHashSeed;
+  std::size_t end = length;
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::size_t begin = starts[count - 1 - j];
+    state = mix_label(state, padded.data(), begin, end);
+    hashes[j] = state;
+    end = begin - 1;  // before the dot that precedes this label
+  }
+  return count;
 }
 
 // A table entry's tag: the top 24 bits of the name's hash (the low 32 pick the home bucket and
@@ -73,17 +141,13 @@ constexpr std::uint32_t tag_of(std::uint64_t hash, std::size_t length) noexcept 
 
 // The filter's bits for a hash: bits [16 + 6i, 22 + 6i) of hash * this, i < Hashes.
 constexpr std::uint64_t kFilterMultiplier = 0x94d049bb133111ebULL;
-constexpr std::size_t kFilterBitsPerName = 12;
+constexpr std::size_t kFilterBitsPerName = 10;
 
-template <std::size_t Hashes>
-constexpr std::uint64_t filter_bits(std::uint64_t hash) noexcept {
-  static_assert(16 + 6 * Hashes <= 64);
+template <std::size_t... I>
+constexpr std::uint64_t filter_bits(std::uint64_t hash, std::index_sequence<I...>) noexcept {
+  static_assert(16 + 6 * sizeof...(I) <= 64);
   const std::uint64_t mixed = hash * kFilterMultiplier;
-  std::uint64_t bits = 0;
-  for (std::size_t i = 0; i < Hashes; ++i) {
-    bits |= std::uint64_t{1} << (mixed >> (16 + 6 * i) & 63);
-  }
-  return bits;
+  return ((std::uint64_t{1} << (mixed >> (16 + 6 * I) & 63)) | ...);  // unrolled
 }
 // Table load: at most 4 of 5 entries used, 5.6 names per 7-entry bucket on average.
 constexpr std::size_t kLoadNumerator = 4;
@@ -95,68 +159,6 @@ constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept {
   return (n + to - 1) / to * to;
-}
-
-// Room for any name of up to 253 bytes, even one made of dots only.
-constexpr std::size_t kMaxSuffixes = 256;
-
-// Hashes of every label-aligned suffix of `name` (at most kMaxNameLength bytes): hashes[j] is
-// for the suffix of j dots (j + 1 labels; j = count - 1: the whole name), and the suffix that
-// starts at label k (k = 0: the whole name) begins at byte starts[k]. Returns the number of
-// labels, count.
-// With fewer than kMaxSuffixes entries, returns 0 for a name with more labels than fit.
-template <std::size_t N>
-inline std::size_t suffix_hashes(std::string_view name, std::array<std::uint64_t, N>& hashes,
-                                 std::array<std::uint8_t, N>& starts) noexcept {
-  static_assert(N <= kMaxSuffixes && N >= 9);
-  const std::size_t length = name.size();
-  const char* bytes = name.data();
-  starts[0] = 0;
-  std::size_t count = 1;
-  // Dots 8 bytes at a time: after XOR with "........", a dot is a zero byte; the expression
-  // below sets the high bit of exactly the zero bytes (no false positives across bytes).
-  constexpr std::uint64_t kDots = 0x2e2e2e2e2e2e2e2eULL;
-  constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
-  std::size_t base = 0;
-  for (; base + 8 <= length; base += 8) {
-    const std::uint64_t x = load_word(bytes + base) ^ kDots;
-    std::uint64_t zeros = ~(((x & kLow7) + kLow7) | x | kLow7);
-    while (zeros != 0) {
-      const auto byte = static_cast<std::size_t>(__builtin_ctzll(zeros)) / 8;
-      starts[count++] = static_cast<std::uint8_t>(base + byte + 1);
-      zeros &= zeros - 1;
-    }
-    if (N < kMaxSuffixes && count + 8 >= N) {
-      return 0;  // may not fit: the caller takes the long way
-    }
-  }
-  if (base < length) {
-    if (length >= 8) {
-      // The last 8 bytes, of which the first 8 - (length - base) were scanned above.
-      const std::size_t skip = 8 - (length - base);
-      const std::uint64_t x = load_word(bytes + length - 8) ^ kDots;
-      std::uint64_t zeros = ~(((x & kLow7) + kLow7) | x | kLow7) >> (8 * skip);
-      while (zeros != 0) {
-        const auto byte = static_cast<std::size_t>(__builtin_ctzll(zeros)) / 8;
-        starts[count++] = static_cast<std::uint8_t>(base + byte + 1);
-        zeros &= zeros - 1;
-      }
-    } else {
-      for (; base < length; ++base) {
-        starts[count] = static_cast<std::uint8_t>(base + 1);  // kept only if this is a dot
-        count += bytes[base] == '.' ? 1U : 0U;
-      }
-    }
-  }
-  std::uint64_t state = kHashSeed;
-  std::size_t end = length;
-  for (std::size_t j = 0; j < count; ++j) {
-    const std::size_t begin = starts[count - 1 - j];
-    state = mix_label(state, bytes, length, begin, end);
-    hashes[j] = state;
-    end = begin - 1;  // before the dot that precedes this label
-  }
-  return count;
 }
 
 std::uint64_t name_hash(std::string_view name) noexcept {
@@ -254,7 +256,8 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
     ++used[index];
     const auto dots = static_cast<std::size_t>(std::count(rule.name.begin(), rule.name.end(), '.'));
     matcher.label_counts_[dots / 64] |= std::uint64_t{1} << (dots % 64);
-    matcher.filter_[matcher.filter_word(hash)] |= filter_bits<kFilterHashes>(hash);
+    matcher.filter_[matcher.filter_word(hash)] |=
+        filter_bits(hash, std::make_index_sequence<kFilterHashes>());
   }
   // Lay out names and rules in table order: a bucket's names one after the other from its
   // pool offset, each name's rules contiguous.
@@ -288,7 +291,7 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
 }
 
 [[gnu::always_inline]] inline bool Matcher::filter_says_maybe(std::uint64_t hash) const noexcept {
-  const std::uint64_t bits = filter_bits<kFilterHashes>(hash);
+  const std::uint64_t bits = filter_bits(hash, std::make_index_sequence<kFilterHashes>());
   return (filter_[filter_word(hash)] & bits) == bits;
 }
 

@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   libpcap-dev libmaxminddb-dev libldns-dev libspdlog-dev libfmt-dev libboost-dev
   libboost-system-dev libnetfilter-queue-dev libtomlplusplus-dev libcli11-dev libssl-dev
-  zlib1g-dev libidn2-dev
+  zlib1g-dev libidn2-dev libnftables-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # real peers, clients and servers used by the tests, the lab and the side-by-side benches

@@ -9,7 +9,7 @@ seconds=${1:-10}
 shift || true
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEGRESSGUARD_FUZZ=ON >/dev/null
-ninja -C build-fuzz -j"$(nproc)" >/dev/null
+ninja -C build-fuzz -j"$(nproc)" fuzzers >/dev/null
 mkdir -p build-fuzz/crashes
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -6,6 +6,8 @@
 # shellcheck shell=bash
 
 DNSB_PIDS=()
+DNSB_PERF_PREFIX=()   # e.g. (taskset -c 1): prefix of every dnsb_perf command
+DNSB_UNBOUND_PREFIX=() # e.g. (taskset -c 0): prefix of the unbound command
 
 dnsb_die() {
   echo "${DNSB_NAME:-dnsproxy bench}: $*" >&2
@@ -88,7 +90,7 @@ server:
 remote-control:
     control-enable: no
 EOF
-  dnsb_spawn unbound unbound -d -c "$work/unbound.conf"
+  dnsb_spawn unbound "${DNSB_UNBOUND_PREFIX[@]}" unbound -d -c "$work/unbound.conf"
   DNSB_UNBOUND_PID=$DNSB_LAST_PID
   dnsb_wait_answer "$addr" "$port" 20 || dnsb_die "unbound did not start: $(cat "$work/unbound.log")"
 }
@@ -161,7 +163,7 @@ dnsb_write_dnsdist_config() {
 dnsb_perf() {
   local out=$1 port=$2 queries=$3 secs=$4
   shift 4
-  dnsperf -s 127.0.0.1 -p "$port" -d "$queries" -l "$secs" -c "${CLIENTS:-20}" \
+  "${DNSB_PERF_PREFIX[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$queries" -l "$secs" -c "${CLIENTS:-20}" \
     -q "${OUTSTANDING:-200}" -v "$@" >"$out" 2>&1 || true
 }
 

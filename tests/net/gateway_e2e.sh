@@ -7,7 +7,9 @@
 # both; gov DNS for TikTok names is NXDOMAIN even when another resolver is asked (redirected to
 # the proxy); gov QUIC to a TikTok name is blocked; a ClientHello in 7-byte segments is still
 # blocked; apply is idempotent; after kill -9, fail-open lets new flows through and fail-closed
-# stops them; a restart recovers; remove leaves nothing behind.
+# stops them; a restart recovers; with learn_ips, addresses learned from DNS answers of TikTok
+# names (a gov query answered NXDOMAIN, a BYOD answer) block gov's connections by IP, and the
+# doh category's names fill doh_v4/doh_v6 at startup; remove leaves nothing behind.
 # Needs root (tests/net/root_test.sh skips otherwise). Prints "N passed, N failed".
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,7 +46,7 @@ dir=$LAB_TMP/eg
 mkdir -p "$dir"
 printf '# e2e list\n*.tiktok.com\n*.tiktokcdn.com\n*.tiktokv.com\n' >"$dir/tiktok.txt"
 printf '# e2e list\n*.dns.google\n' >"$dir/doh.txt"
-write_config() { # write_config open|closed
+write_config() { # write_config open|closed [DOH_LIST [FIREWALL_LINES]]
   cat >"$dir/eg.toml" <<TOML
 default_group = "gov-managed"
 
@@ -64,6 +66,7 @@ fail_mode = "$1"
 
 [firewall]
 doh_addresses = ["9.9.9.9"]
+${3:-}
 
 [[category]]
 name = "tiktok"
@@ -71,7 +74,7 @@ lists = [{ path = "tiktok.txt" }]
 
 [[category]]
 name = "doh-bypass"
-lists = [{ path = "doh.txt" }]
+lists = [{ path = "${2:-doh.txt}" }]
 
 [[group]]
 name = "gov-managed"
@@ -202,6 +205,65 @@ check "fail-closed, daemon killed: byod still works (never queued)" \
 start_eg
 check "fail-closed restart: gov https://www.example.org works again" \
   has '^egressguard lab: www.example.org$' "$(lab_https gov www.example.org 2>&1)"
+lab_stop eg TERM
+
+# --- learned addresses (learn_ips) and the DoH sets -------------------------------------------
+# The lab serves every name from 198.51.100.10 (2001:db8:100::10), so once the TikTok addresses
+# are learned gov's other names there are blocked too: the over-blocking that keeps learn_ips off
+# by default (docs/inline.md). Hence this section runs last.
+set_elements() { lab_exec gw nft list set inet egressguard "$1" | tr -d '\n'; }
+no_sni_https() { # no_sni_https ROLE: HTTPS to the web server's address (no name, no SNI)
+  lab_exec "$1" curl -sS -k --max-time 3 -o /dev/null "https://$LAB_WEB_V4/"
+}
+wait_element() { # wait_element SET ADDR: up to 3 s for ADDR to show up in SET
+  local i
+  for i in $(seq 30); do
+    has "$2" "$(set_elements "$1")" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+write_config open doh.txt $'learn_ips = true\nlearn_timeout = 600'
+check "learn: firewall apply (learned_v4/v6 declared)" quiet lab_exec gw "$eg" firewall apply --config "$dir/eg.toml"
+start_eg
+check "learn: learned_v4 starts empty" fails has 'elements' "$(set_elements learned_v4)"
+check "learn: gov HTTPS to the server's address (no SNI) works before learning" quiet no_sni_https gov
+check "learn: gov DNS for www.tiktok.com is NXDOMAIN" has '^status: NXDOMAIN$' \
+  "$(lab_dns gov www.tiktok.com 2>&1)"
+check "learn: ... and the proxy resolves it in the background: learned_v4 has 198.51.100.10" \
+  wait_element learned_v4 '198\.51\.100\.10'
+check "learn: gov HTTPS by address (no SNI) to a learned address is blocked" fails no_sni_https gov
+check "learn: byod HTTPS by address still works (not enforced)" quiet no_sni_https byod
+check "learn: over-blocking: gov https://www.example.org (same address) is blocked too" \
+  fails lab_https gov www.example.org
+# Re-apply empties the sets; SIGHUP makes the daemon forget what it added.
+check "learn: firewall apply again empties learned_v4" quiet lab_exec gw "$eg" firewall apply --config "$dir/eg.toml"
+check "learn: learned_v4 is empty after apply" fails has '198\.51\.100\.10' "$(set_elements learned_v4)"
+kill -HUP "$(lab_pid eg)"
+sleep 0.3
+check "learn: byod resolves www.tiktok.com through the proxy" has 'IN A 198\.51\.100\.10$' \
+  "$(lab_dns byod -s "$LAB_GW_BYOD_V4" www.tiktok.com 2>&1)"
+check "learn: byod's answer filled learned_v4 (198.51.100.10, 198.51.100.20)" \
+  wait_element learned_v4 '198\.51\.100\.10.*198\.51\.100\.20|198\.51\.100\.20.*198\.51\.100\.10'
+check "learn: ... with the configured timeout" has 'timeout 10m' "$(set_elements learned_v4)"
+check "learn: byod resolves www.tiktok.com AAAA through the proxy" has 'IN AAAA 2001:db8:100::10$' \
+  "$(lab_dns byod -s "$LAB_GW_BYOD_V4" www.tiktok.com AAAA 2>&1)"
+check "learn: byod's AAAA answer filled learned_v6" wait_element learned_v6 '2001:db8:100::10'
+check "learn: gov HTTPS by address (no SNI) blocked again" fails no_sni_https gov
+lab_stop eg TERM
+
+# The doh category pointed at names the lab serves: news.example.net (exact) and *.telegram.org
+# (a suffix rule: its bare name telegram.org is resolved).
+printf '# e2e doh list: lab names\nnews.example.net\n*.telegram.org\n' >"$dir/doh-lab.txt"
+write_config open doh-lab.txt 'doh_timeout = 600'
+check "doh: firewall apply" quiet lab_exec gw "$eg" firewall apply --config "$dir/eg.toml"
+check "doh: doh_v4 starts empty" fails has 'elements' "$(set_elements doh_v4)"
+start_eg
+check "doh: doh_v4 filled at startup from the category's names (198.51.100.10)" \
+  wait_element doh_v4 '198\.51\.100\.10'
+check "doh: doh_v6 filled too (2001:db8:100::10)" wait_element doh_v6 '2001:db8:100::10'
+check "doh: no learned_v4 without learn_ips" fails quiet lab_exec gw nft list set inet egressguard learned_v4
+check "doh: gov HTTPS by address to a DoH resolver's address is blocked" fails no_sni_https gov
 lab_stop eg TERM
 
 # --- remove --------------------------------------------------------------------------------------

@@ -231,7 +231,11 @@ struct Worker {
       const Endpoint& to = c.config().upstreams[i];
       upstream_endpoints.emplace_back(to_asio(to.ip), to.port);
     }
+    round_socket.assign(c.config().upstreams.size(), kNoSocket);
+    client_sends.reserve(kBatch * kBatchRounds);
+    upstream_sends.reserve(kBatch * kBatchRounds);
   }
+  static constexpr std::size_t kNoSocket = ~std::size_t{0};
 
   asio::io_context io{1};
   const DnsProxyCore* core = nullptr;
@@ -247,7 +251,31 @@ struct Worker {
   std::uint32_t in_flight = 0;  // forwarded queries in flight (this worker's thread only)
   std::mt19937 random{std::random_device{}()};
   RecvBatch batch;
+  // While a batch of received datagrams is handled (batching == true), datagrams to send are
+  // collected and sent with one sendmmsg(2) per socket when the batch is done (flush_sends).
+  struct ClientSend {
+    UdpListener* listener;
+    udp::endpoint to;
+    std::vector<std::uint8_t> data;
+  };
+  struct UpstreamSend {
+    std::size_t socket;
+    std::uint32_t key;
+    Transaction* transaction;
+    ByteSpan data;  // the transaction's query: unchanged until the flush
+  };
+  bool batching = false;
+  std::vector<ClientSend> client_sends;
+  std::vector<UpstreamSend> upstream_sends;
+  std::vector<std::size_t> round_socket;  // per upstream: the socket this batch sends on
   std::thread thread;
+
+  // Sends an answer to a UDP client without blocking (now, or at the end of the batch): a full
+  // socket buffer drops the answer (the client retries), so no queue builds up.
+  void send_to_client(UdpListener& listener, const udp::endpoint& to,
+                      std::vector<std::uint8_t> answer);
+  void begin_batch() noexcept;
+  void flush_sends();
 
   void receive(UdpListener& listener);
   void accept(std::size_t index);
@@ -267,14 +295,6 @@ struct Worker {
   void read_upstream(std::size_t index);
   void upstream_error(std::size_t index);
 };
-
-// Sends `answer` to a UDP client without blocking: a full socket buffer drops the answer (the
-// client retries), so no queue builds up.
-void send_udp(UdpListener& listener, const udp::endpoint& to,
-              const std::vector<std::uint8_t>& answer) {
-  ErrorCode ec;
-  listener.socket.send_to(asio::buffer(answer), to, 0, ec);
-}
 
 // A client's TCP connection: length-prefixed queries, several in flight, answers in the order
 // they are ready (RFC 7766 section 6.2.1.1).
@@ -475,6 +495,12 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
   }
   // The upstream socket reported an error (ICMP port or host unreachable): try the next one.
   void on_udp_error() { failed(attempt_); }
+  // The query registered under `key` could not be sent: try the next upstream.
+  void on_udp_send_failed(std::uint32_t key) {
+    if (key_ && *key_ == key) {
+      failed(attempt_);
+    }
+  }
 
  private:
   void reset_sockets() {
@@ -599,7 +625,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     }
     auto answer = worker_.core->on_response(pending, data, worker_.stats);
     if (answer) {
-      finish(*answer);
+      finish(std::move(*answer));
       return;
     }
     switch (answer.error()) {
@@ -623,7 +649,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     }
   }
 
-  void finish(const std::vector<std::uint8_t>& answer) {
+  void finish(std::vector<std::uint8_t> answer) {
     if (done_) {
       return;
     }
@@ -632,7 +658,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     reset_sockets();
     deadline_.cancel();
     if (udp_listener != nullptr) {
-      send_udp(*udp_listener, udp_client, answer);
+      worker_.send_to_client(*udp_listener, udp_client, std::move(answer));
     } else if (auto connection = tcp_client.lock()) {
       connection->send(answer, true);
     }
@@ -689,14 +715,14 @@ void Worker::handle_udp(UdpListener& listener, ByteSpan query) {
     case QueryOutcome::Kind::Drop:
       return;
     case QueryOutcome::Kind::Answer:
-      send_udp(listener, listener.sender, outcome.answer);
+      send_to_client(listener, listener.sender, std::move(outcome.answer));
       return;
     case QueryOutcome::Kind::Forward:
       break;
   }
   if (in_flight >= core->config().max_pending) {
     bump(stats.pending_overflow);
-    send_udp(listener, listener.sender, core->servfail(pending_query, stats));
+    send_to_client(listener, listener.sender, core->servfail(pending_query, stats));
     return;
   }
   auto transaction = std::make_shared<Transaction>(*this);
@@ -714,6 +740,7 @@ void Worker::receive(UdpListener& listener) {
     if (ec == asio::error::operation_aborted) {
       return;
     }
+    begin_batch();
     for (int round = 0; round < kBatchRounds; ++round) {
       int error = 0;
       const unsigned n = batch.receive(listener.socket.native_handle(), error);
@@ -725,6 +752,7 @@ void Worker::receive(UdpListener& listener) {
         break;
       }
     }
+    flush_sends();
     receive(listener);
   });
 }
@@ -733,7 +761,10 @@ std::optional<std::uint32_t> Worker::send_upstream(Transaction* transaction, std
                                                    std::vector<std::uint8_t>& query) {
   const std::size_t first = upstream * kUpstreamSockets;
   for (int attempt = 0; attempt < 16; ++attempt) {
-    const std::size_t index = first + random() % kUpstreamSockets;
+    // In a batch every query to this upstream goes out on one socket (one sendmmsg).
+    const std::size_t index = attempt == 0 && round_socket[upstream] != kNoSocket
+                                  ? round_socket[upstream]
+                                  : first + random() % kUpstreamSockets;
     if (!upstream_sockets[index] || !upstream_sockets[index]->open) {
       if (!open_upstream(index)) {
         continue;
@@ -749,14 +780,19 @@ std::optional<std::uint32_t> Worker::send_upstream(Transaction* transaction, std
       continue;
     }
     set_id(query, id);
-    ErrorCode ec;
-    socket.socket.send(asio::buffer(query), 0, ec);
-    if (ec) {
-      pending.erase(key);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        continue;  // this socket's send buffer is full: try another
+    if (batching) {
+      upstream_sends.push_back(UpstreamSend{index, key, transaction, ByteSpan(query)});
+      round_socket[upstream] = index;
+    } else {
+      ErrorCode ec;
+      socket.socket.send(asio::buffer(query), 0, ec);
+      if (ec) {
+        pending.erase(key);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          continue;  // this socket's send buffer is full: try another
+        }
+        return std::nullopt;
       }
-      return std::nullopt;
     }
     ++socket.in_flight;
     if (socket.uses_left > 0) {
@@ -765,6 +801,89 @@ std::optional<std::uint32_t> Worker::send_upstream(Transaction* transaction, std
     return key;
   }
   return std::nullopt;
+}
+
+void Worker::send_to_client(UdpListener& listener, const udp::endpoint& to,
+                            std::vector<std::uint8_t> answer) {
+  if (!batching) {
+    ErrorCode ec;
+    listener.socket.send_to(asio::buffer(answer), to, 0, ec);
+    return;
+  }
+  client_sends.push_back(ClientSend{&listener, to, std::move(answer)});
+}
+
+void Worker::begin_batch() noexcept {
+  batching = true;
+  std::fill(round_socket.begin(), round_socket.end(), kNoSocket);
+}
+
+namespace {
+
+// sendmmsg(2) of headers[0, n) on `fd` without blocking; calls dropped(i) for each datagram the
+// kernel refused (full buffer, unreachable), then goes on with the next.
+template <typename Dropped>
+void send_all(int fd, mmsghdr* headers, unsigned n, Dropped&& dropped) {
+  unsigned done = 0;
+  while (done < n) {
+    const int sent = ::sendmmsg(fd, headers + done, n - done, MSG_DONTWAIT);
+    if (sent <= 0) {
+      dropped(done);
+      ++done;
+    } else {
+      done += static_cast<unsigned>(sent);
+    }
+  }
+}
+
+}  // namespace
+
+void Worker::flush_sends() {
+  batching = false;
+  std::array<mmsghdr, kBatch> headers{};
+  std::array<iovec, kBatch> iov{};
+  // Queries upstream: consecutive entries on one socket go out together.
+  for (std::size_t begin = 0; begin < upstream_sends.size();) {
+    const std::size_t socket = upstream_sends[begin].socket;
+    unsigned n = 0;
+    while (begin + n < upstream_sends.size() && n < kBatch &&
+           upstream_sends[begin + n].socket == socket) {
+      const ByteSpan data = upstream_sends[begin + n].data;
+      iov[n].iov_base = const_cast<std::uint8_t*>(data.data());  // NOLINT: sendmsg's iovec
+      iov[n].iov_len = data.size();
+      headers[n].msg_hdr = msghdr{};
+      headers[n].msg_hdr.msg_iov = &iov[n];
+      headers[n].msg_hdr.msg_iovlen = 1;
+      ++n;
+    }
+    const int fd = upstream_sockets[socket]->socket.native_handle();
+    send_all(fd, headers.data(), n, [&](unsigned i) {
+      const UpstreamSend& failed = upstream_sends[begin + i];
+      failed.transaction->on_udp_send_failed(failed.key);
+    });
+    begin += n;
+  }
+  upstream_sends.clear();
+  // Answers to clients: consecutive entries on one listener go out together.
+  for (std::size_t begin = 0; begin < client_sends.size();) {
+    UdpListener* listener = client_sends[begin].listener;
+    unsigned n = 0;
+    while (begin + n < client_sends.size() && n < kBatch &&
+           client_sends[begin + n].listener == listener) {
+      ClientSend& send = client_sends[begin + n];
+      iov[n].iov_base = send.data.data();
+      iov[n].iov_len = send.data.size();
+      headers[n].msg_hdr = msghdr{};
+      headers[n].msg_hdr.msg_name = send.to.data();
+      headers[n].msg_hdr.msg_namelen = static_cast<socklen_t>(send.to.size());
+      headers[n].msg_hdr.msg_iov = &iov[n];
+      headers[n].msg_hdr.msg_iovlen = 1;
+      ++n;
+    }
+    send_all(listener->socket.native_handle(), headers.data(), n, [](unsigned) {});
+    begin += n;
+  }
+  client_sends.clear();
 }
 
 void Worker::release(std::uint32_t key) noexcept {
@@ -821,6 +940,7 @@ void Worker::read_upstream(std::size_t index) {
         if (ec || generation != s.generation) {
           return;  // closed (retired or stopping)
         }
+        begin_batch();
         for (int round = 0; round < kBatchRounds && generation == s.generation; ++round) {
           int error = 0;
           const unsigned n = batch.receive(s.socket.native_handle(), error);
@@ -843,6 +963,7 @@ void Worker::read_upstream(std::size_t index) {
             break;
           }
         }
+        flush_sends();
         if (generation == s.generation) {
           read_upstream(index);
         }

@@ -42,6 +42,7 @@ std::vector<std::string> category_names(const inspect::PolicySnapshot& policy,
       names.emplace_back(rule.name);
     }
   }
+  std::sort(names.begin(), names.end());
   return names;
 }
 
@@ -208,6 +209,7 @@ void BackgroundLearner::run() {
       last_doh_ = now;
       next_doh_ = now + period;
       missing_at_refresh_ = options_.missing_table_count ? options_.missing_table_count() : 0;
+      ++busy_;  // not idle while the names are collected
       lock.unlock();
       std::vector<std::string> names;
       try {
@@ -218,6 +220,7 @@ void BackgroundLearner::run() {
       }
       bump(doh_refreshes_);
       lock.lock();
+      --busy_;
       // Names of an earlier round still waiting are not queued twice.
       std::unordered_set<std::string_view> waiting;
       for (const Job& job : jobs_) {

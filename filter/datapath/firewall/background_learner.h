@@ -37,7 +37,8 @@
 namespace egressguard::firewall {
 
 // The names of `category` a background task can resolve: exact block rules and the bare names of
-// suffix block rules, deduplicated, at most `max` (in rule order).
+// suffix block rules, deduplicated, at most `max` (the first `max` of the matcher's order),
+// sorted.
 std::vector<std::string> category_names(const inspect::PolicySnapshot& policy,
                                         std::string_view category, std::size_t max);
 

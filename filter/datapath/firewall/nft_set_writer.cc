@@ -253,11 +253,9 @@ std::size_t NftSetWriter::flush_batch() {
     return batch_.size();
   }
 
-  // One `add element` per set and timeout, all in one transaction. Elements are grouped by
-  // sorting a copy: batches are small.
+  // One `add element` per set, all in one transaction (each element with its own timeout).
   std::stable_sort(batch_.begin(), batch_.end(), [](const Element& a, const Element& b) {
-    return std::tuple(a.set, a.address.family, a.timeout_s) <
-           std::tuple(b.set, b.address.family, b.timeout_s);
+    return std::tuple(a.set, a.address.family) < std::tuple(b.set, b.address.family);
   });
   commands_.clear();
   std::array<char, parse::IpAddress::kMaxTextSize> text{};

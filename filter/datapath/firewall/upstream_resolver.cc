@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <system_error>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -45,6 +46,11 @@ struct Fd {
   }
 };
 
+// strerror is not thread-safe; the workers resolve concurrently.
+std::string error_text() {
+  return std::error_code(errno, std::system_category()).message();
+}
+
 std::uint16_t random_id() {
   thread_local std::mt19937 rng{std::random_device{}()};
   return static_cast<std::uint16_t>(rng() & 0xffffU);
@@ -78,11 +84,11 @@ Result<void, std::string> ask(const dnsproxy::Endpoint& upstream, std::string_vi
   }
   Fd socket_fd{::socket(upstream.ip.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
   if (socket_fd.fd < 0) {
-    return fail(std::string("socket: ") + std::strerror(errno));
+    return fail(std::string("socket: ") + error_text());
   }
   if (::connect(socket_fd.fd, reinterpret_cast<const sockaddr*>(&storage), length) != 0 ||
       ::send(socket_fd.fd, query->data(), query->size(), 0) < 0) {
-    return fail(upstream.to_string() + ": " + std::strerror(errno));
+    return fail(upstream.to_string() + ": " + error_text());
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::vector<std::uint8_t> buffer(4096);
@@ -102,7 +108,7 @@ Result<void, std::string> ask(const dnsproxy::Endpoint& upstream, std::string_vi
     }
     const ssize_t n = ::recv(socket_fd.fd, buffer.data(), buffer.size(), 0);
     if (n < 0) {
-      return fail(upstream.to_string() + ": " + std::strerror(errno));
+      return fail(upstream.to_string() + ": " + error_text());
     }
     const ByteSpan response(buffer.data(), static_cast<std::size_t>(n));
     parse::DnsNameBuffer qname{};

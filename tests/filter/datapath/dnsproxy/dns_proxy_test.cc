@@ -59,8 +59,8 @@ bool read_exact(int fd, std::uint8_t* out, std::size_t size, int timeout_ms) {
   return true;
 }
 
-// A fake upstream: answers "NAME 60 IN A 192.0.2.N" (N counts the queries it answered), or stays
-// silent, or sets TC=1 over UDP.
+// A fake upstream: answers "NAME 60 IN A 192.0.2.N" (N counts the queries it answered, 1..254
+// and round again), or stays silent, or sets TC=1 over UDP.
 class FakeUpstream {
  public:
   enum class Mode { Answer, Silent, TruncateUdp };
@@ -306,6 +306,80 @@ TEST_F(ProxyTest, FailsOverToTheNextUpstream) {
   EXPECT_LT(ms, 1500);
   EXPECT_EQ(dead.udp_queries(), 1);
   EXPECT_EQ(proxy_->counters().upstream_timeouts, 1U);
+}
+
+TEST_F(ProxyTest, FailsOverAtOnceWhenTheUpstreamPortIsClosed) {
+  // A port nobody listens on: the kernel answers ICMP port unreachable, which the proxy's
+  // connected upstream socket reports; the query moves on without waiting for the timeout.
+  const int closed = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a = v4("127.0.0.1", 0);
+  ASSERT_EQ(::bind(closed, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  const Endpoint dead{*parse::IpAddress::parse("127.0.0.1"), bound_port(closed)};
+  ::close(closed);
+  FakeUpstream good(FakeUpstream::Mode::Answer);
+  config_.upstream_timeout_ms = 2000;
+  config_.query_timeout_ms = 5000;
+  start({dead, good.endpoint()}, 1);
+  const auto began = Clock::now();
+  const auto answer = parse_answer(udp_query(kByod, endpoint_, make_query({"x.example", 1, 9})));
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+  ASSERT_EQ(answer.answers.size(), 1U);
+  EXPECT_EQ(answer.answers[0], "x.example. 60 IN A 192.0.2.1");
+  EXPECT_LT(ms, 1000) << "failover on the ICMP error, not on the 2 s timeout";
+  const auto counters = proxy_->counters();
+  EXPECT_EQ(counters.upstream_errors, 1U);
+  EXPECT_EQ(counters.upstream_timeouts, 0U);
+}
+
+// Bursts from several clients: queries are read in batches, forwarded in batches over the
+// shared upstream sockets, and every answer must reach its own client with its own ID.
+TEST_F(ProxyTest, BurstsOfConcurrentQueriesEachGetTheirOwnAnswer) {
+  FakeUpstream upstream(FakeUpstream::Mode::Answer);
+  start({upstream.endpoint()});
+  constexpr int kClients = 4;
+  constexpr int kQueries = 150;
+  std::vector<int> fds;
+  for (int c = 0; c < kClients; ++c) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in local = v4(kByod, 0);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)), 0);
+    const int size = 1 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    fds.push_back(fd);
+  }
+  sockaddr_in to = v4("127.0.0.1", endpoint_.port);
+  for (int i = 0; i < kQueries; ++i) {
+    for (int c = 0; c < kClients; ++c) {
+      const auto id = static_cast<std::uint16_t>(c * 1000 + i);
+      const auto q = make_query({"q" + std::to_string(id) + ".example", 1, id});
+      ::sendto(fds[static_cast<std::size_t>(c)], q.data(), q.size(), 0,
+               reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    }
+  }
+  int good = 0;
+  int wrong = 0;
+  std::vector<std::uint8_t> buffer(65535);
+  for (int c = 0; c < kClients; ++c) {
+    const int fd = fds[static_cast<std::size_t>(c)];
+    for (int got = 0; got < kQueries; ++got) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 3000) <= 0) {
+        break;
+      }
+      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+      const auto a = parse_answer(ByteSpan(buffer.data(), n > 0 ? static_cast<std::size_t>(n) : 0));
+      const bool mine = a.ok && a.id / 1000 == c && a.answers.size() == 1 &&
+                        a.qname == "q" + std::to_string(a.id) + ".example.";
+      ++(mine ? good : wrong);
+    }
+    ::close(fd);
+  }
+  EXPECT_EQ(good, kClients * kQueries);
+  EXPECT_EQ(wrong, 0);
+  const auto counters = proxy_->counters();
+  EXPECT_EQ(counters.answered_upstream, static_cast<std::uint64_t>(kClients * kQueries));
+  EXPECT_EQ(counters.upstream_timeouts, 0U);
 }
 
 TEST_F(ProxyTest, ServfailWithinTheQueryTimeoutWhenEveryUpstreamIsDown) {

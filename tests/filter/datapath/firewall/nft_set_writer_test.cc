@@ -132,7 +132,8 @@ TEST_F(WriterTest, BatchMaxBoundsOneTransaction) {
   for (const std::string& c : commands()) {
     EXPECT_EQ(c.find("add element"), c.rfind("add element")) << "one set: one add element";
   }
-  EXPECT_EQ(std::count(commands()[0].begin(), commands()[0].end(), ','), 255);
+  const std::string first = commands()[0];
+  EXPECT_EQ(std::count(first.begin(), first.end(), ','), 255);
   EXPECT_EQ(w->counters().added, 600U);
 }
 
