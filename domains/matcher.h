@@ -132,7 +132,7 @@ class Matcher {
   // absent name in 260. It is small enough (2 MB per million names) to stay in cache when the
   // table does not. (Blocks of 8 words with a bit in each are wrong 2.5 times less often at
   // 12 bits per name, but cost 3 times the instructions per check.)
-  static constexpr std::size_t kFilterHashes = 4;
+  static constexpr std::size_t kFilterHashes = 5;
   // 12 bytes per rule; the name is stored once per distinct name in pool_.
   struct PackedRule {
     std::uint32_t name_offset;

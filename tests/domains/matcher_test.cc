@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <random>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -380,6 +384,186 @@ TEST(Matcher, BatchLookupAgreesWithSingleLookups) {
   EXPECT_EQ(batch[300].labels, 21);
 }
 
+// A reference for the precedence rules built on a map from name to rules: walks the query's
+// label-aligned suffixes from the full name up, and at the first with an applicable rule takes
+// the best (exact on the full name, then allow), the first by (list, line) among equals.
+class ReferenceMatcher {
+ public:
+  ReferenceMatcher(const std::vector<Rule>& rules, std::span<const ListUse> uses)
+      : rules_(rules), uses_(uses) {
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      by_name_[rules[i].name].push_back(i);
+    }
+  }
+
+  // The matching rule, or nullptr; `labels` gets its label count.
+  const Rule* lookup(const std::string& query, int& labels) const {
+    int count = 1 + static_cast<int>(std::count(query.begin(), query.end(), '.'));
+    for (std::size_t start = 0;; --count) {
+      const auto it = by_name_.find(query.substr(start));
+      if (it != by_name_.end()) {
+        const Rule* best = nullptr;
+        int best_score = -1;
+        for (const std::size_t i : it->second) {
+          const Rule& r = rules_[i];
+          const ListUse use = r.list < uses_.size() ? uses_[r.list] : ListUse::Ignore;
+          const bool full = start == 0;
+          const bool applies = r.kind == RuleKind::Exact    ? full
+                               : r.kind == RuleKind::Suffix ? true
+                                                            : !full;
+          if (use == ListUse::Ignore || !applies) {
+            continue;
+          }
+          const bool allow = use == ListUse::Except || r.action == Action::Allow;
+          const int score = (r.kind == RuleKind::Exact ? 2 : 0) + (allow ? 1 : 0);
+          if (score > best_score ||
+              (score == best_score &&
+               std::pair(r.list, r.line) < std::pair(best->list, best->line))) {
+            best = &r;
+            best_score = score;
+          }
+        }
+        if (best != nullptr) {
+          labels = count;
+          return best;
+        }
+      }
+      const std::size_t dot = query.find('.', start);
+      if (dot == std::string::npos) {
+        return nullptr;
+      }
+      start = dot + 1;
+    }
+  }
+
+ private:
+  const std::vector<Rule>& rules_;
+  std::span<const ListUse> uses_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
+};
+
+std::string random_label(std::mt19937_64& engine, std::size_t min, std::size_t max) {
+  static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789-";
+  const std::size_t length = min + engine() % (max - min + 1);
+  std::string label;
+  for (std::size_t i = 0; i < length; ++i) {
+    label += kAlphabet[engine() % (i == 0 || i + 1 == length ? 36 : kAlphabet.size())];
+  }
+  return label;
+}
+
+// The filter and the table together never lose a rule, on a matcher large enough for its
+// arrays to be page-mapped: every rule's name, and random names below it, find a rule at least
+// as specific, and every answer (hit or miss, single or batch) is the reference's.
+TEST(Matcher, NeverMissesARuleAndAgreesWithAMapReferenceAt100kRules) {
+  std::mt19937_64 engine(2024);
+  const char* const tlds[] = {"com", "net", "org", "io", "cn", "co.uk", "xn--p1ai", "de"};
+  std::vector<Rule> rules;
+  for (std::uint32_t i = 0; i < 100'000; ++i) {
+    std::string name = random_label(engine, 1, 14) + "." + tlds[engine() % std::size(tlds)];
+    for (auto extra = engine() % 4; extra > 0; --extra) {
+      name = random_label(engine, 1, engine() % 8 == 0 ? 63 : 10) + "." + name;
+    }
+    if (engine() % 50 == 0 && !rules.empty()) {
+      name = rules[engine() % rules.size()].name;  // duplicates across lists and kinds
+    }
+    rules.push_back(rule(std::move(name), static_cast<RuleKind>(engine() % 3),
+                         engine() % 5 == 0 ? Action::Allow : Action::Block,
+                         static_cast<std::uint32_t>(engine() % 4), i + 1));
+  }
+  const Matcher matcher = Matcher::compile(rules);
+  ASSERT_EQ(matcher.size(), rules.size());
+  EXPECT_LT(matcher.memory_bytes(), rules.size() * 48);
+  const std::vector<ListUse> uses = {kApply, kApply, kExcept, kApply};
+  const ReferenceMatcher reference(rules, uses);
+
+  std::vector<std::string> queries;
+  for (const Rule& r : rules) {
+    // Every rule must be found through the filter: the name itself (exact, suffix) and a name
+    // one to three labels below it (suffix, below), at least as specifically as the rule.
+    std::string below = r.name;
+    for (auto extra = 1 + engine() % 3; extra > 0; --extra) {
+      below = random_label(engine, 1, 12) + "." + below;
+    }
+    const int rule_labels = 1 + static_cast<int>(std::count(r.name.begin(), r.name.end(), '.'));
+    for (const std::string& q : {r.name, below}) {
+      const bool should = q == r.name ? r.kind != RuleKind::Below : r.kind != RuleKind::Exact;
+      if (!should || q.size() > kMaxNameLength) {
+        continue;
+      }
+      const Match m = matcher.lookup(q, uses);
+      ASSERT_TRUE(m.matched) << q << " (rule " << r.name << ")";
+      ASSERT_GE(m.labels, rule_labels) << q;
+    }
+    if (queries.size() < 60'000 && below.size() <= kMaxNameLength) {
+      queries.push_back(engine() % 2 == 0 ? r.name : below);
+    }
+  }
+  for (int i = 0; i < 60'000; ++i) {  // mostly misses, some sharing a rule's suffix
+    std::string name = random_label(engine, 1, 12) + "." + tlds[engine() % std::size(tlds)];
+    if (engine() % 4 == 0) {
+      name = random_label(engine, 1, 8) + "." + rules[engine() % rules.size()].name;
+    }
+    if (name.size() <= kMaxNameLength) {
+      queries.push_back(std::move(name));
+    }
+  }
+  std::vector<std::string_view> views(queries.begin(), queries.end());
+  std::vector<Match> batch(views.size());
+  matcher.lookup_batch(views, uses, batch);
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    SCOPED_TRACE(queries[i]);
+    int labels = 0;
+    const Rule* expected = reference.lookup(queries[i], labels);
+    const Match m = matcher.lookup(queries[i], uses);
+    ASSERT_EQ(m.matched, expected != nullptr);
+    ASSERT_EQ(batch[i].matched, m.matched);
+    if (!m.matched) {
+      continue;
+    }
+    ++hits;
+    EXPECT_EQ(m.labels, labels);
+    const bool allow = uses[expected->list] == kExcept || expected->action == Action::Allow;
+    EXPECT_EQ(m.action, allow ? Action::Allow : Action::Block);
+    const RuleInfo info = matcher.rule_info(m.rule);
+    EXPECT_EQ(info.name, expected->name);
+    EXPECT_EQ(info.kind, expected->kind);
+    EXPECT_EQ(info.list, expected->list);
+    EXPECT_EQ(info.line, expected->line);
+    EXPECT_EQ(batch[i].rule, m.rule);
+    EXPECT_EQ(batch[i].action, m.action);
+    EXPECT_EQ(batch[i].labels, m.labels);
+  }
+  EXPECT_GT(hits, 60'000U);
+  EXPECT_LT(hits, queries.size());
+}
+
+TEST(Matcher, CopiesAndMovesKeepTheirAnswers) {
+  std::vector<Rule> rules;
+  for (std::uint32_t i = 0; i < 50'000; ++i) {  // large enough for page-mapped arrays
+    rules.push_back(rule("n" + std::to_string(i) + ".example.com", RuleKind::Suffix,
+                         i % 7 == 0 ? Action::Allow : Action::Block, 0, i + 1));
+  }
+  const Matcher original = Matcher::compile(rules);
+  Matcher copy = original;
+  Matcher moved = std::move(copy);
+  Matcher assigned;
+  assigned = original;
+  const ListUse uses[] = {kApply};
+  for (std::uint32_t i = 0; i < 50'000; i += 997) {
+    const std::string query = "www.n" + std::to_string(i) + ".example.com";
+    for (const Matcher* m : {&original, &moved, &assigned}) {
+      const Match match = m->lookup(query, uses);
+      ASSERT_TRUE(match.matched) << query;
+      EXPECT_EQ(m->rule_info(match.rule).line, i + 1);
+      EXPECT_EQ(match.action, i % 7 == 0 ? Action::Allow : Action::Block);
+    }
+  }
+  EXPECT_FALSE(moved.lookup("www.n50000.example.com", uses).matched);
+  EXPECT_EQ(moved.memory_bytes(), original.memory_bytes());
+}
+
 TEST(Matcher, KeepsDuplicatesWithTheirProvenance) {
   const Matcher matcher = Matcher::compile({
       rule("dup.com", RuleKind::Suffix, Action::Block, 0, 10),
@@ -408,7 +592,7 @@ TEST(Matcher, ReportsItsMemory) {
         rule("name" + std::to_string(i) + ".example.com", RuleKind::Exact, Action::Block, 0, i));
   }
   const Matcher matcher = Matcher::compile(rules);
-  // 12 bytes per rule, ~20 bytes of name, ~11 bytes of table.
+  // 12 bytes per rule, ~20 bytes of name, ~11 bytes of table, 2 of filter.
   EXPECT_GT(matcher.memory_bytes(), 1000U * 30);
   EXPECT_LT(matcher.memory_bytes(), 1000U * 48);
 }

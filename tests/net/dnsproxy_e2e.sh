@@ -14,19 +14,7 @@ eg=${EGRESSGUARD:-$repo/build/egressguard}
 source "$repo/scripts/lab/lab.sh"
 lab_require_tools kdig python3
 
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    echo "ok   $what"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $what"
-    failed=$((failed + 1))
-  fi
-}
+source "$repo/tests/net/check_lib.sh"
 # kq ROLE SERVER [kdig options] NAME [TYPE]: full kdig output (EDNS on, so EDE is shown).
 kq() {
   local role=$1 server=$2

@@ -17,19 +17,7 @@ eg=${EGRESSGUARD:-$repo/build/egressguard}
 source "$repo/scripts/lab/lab.sh"
 lab_require_tools kdig python3 curl nft iptables-nft ip6tables-nft conntrack gtlsclient
 
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    echo "ok   $what"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $what"
-    failed=$((failed + 1))
-  fi
-}
+source "$repo/tests/net/check_lib.sh"
 fails() { ! "$@" >/dev/null 2>&1; }
 quiet() { "$@" >/dev/null 2>&1; }
 has() { grep -Eq -- "$1" <<<"$2"; }

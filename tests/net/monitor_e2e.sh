@@ -9,19 +9,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 eg=${EGRESSGUARD:-$repo/build/egressguard}
 source "$repo/scripts/lab/lab.sh"
 
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    echo "ok   $what"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $what"
-    failed=$((failed + 1))
-  fi
-}
+source "$repo/tests/net/check_lib.sh"
 
 lab_up
 lab_make_pki

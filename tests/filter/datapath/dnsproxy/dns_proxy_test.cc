@@ -99,7 +99,8 @@ class FakeUpstream {
       return make_response(query, {}, 0, true);
     }
     const int n = ++answered_;
-    return make_response(query, {std::string(m->qname) + ". 60 IN A 192.0.2." + std::to_string(n)});
+    return make_response(
+        query, {std::string(m->qname) + ". 60 IN A 192.0.2." + std::to_string((n - 1) % 254 + 1)});
   }
 
   void run() {
@@ -333,52 +334,57 @@ TEST_F(ProxyTest, FailsOverAtOnceWhenTheUpstreamPortIsClosed) {
 }
 
 // Bursts from several clients: queries are read in batches, forwarded in batches over the
-// shared upstream sockets, and every answer must reach its own client with its own ID.
+// shared upstream sockets, and every answer must reach its own client with its own ID. Waves of
+// 100 datagrams stay within the default socket buffers (about 200 small datagrams).
 TEST_F(ProxyTest, BurstsOfConcurrentQueriesEachGetTheirOwnAnswer) {
   FakeUpstream upstream(FakeUpstream::Mode::Answer);
   start({upstream.endpoint()});
   constexpr int kClients = 4;
-  constexpr int kQueries = 150;
+  constexpr int kWaves = 6;
+  constexpr int kPerWave = 25;  // per client
   std::vector<int> fds;
   for (int c = 0; c < kClients; ++c) {
     const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in local = v4(kByod, 0);
     ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)), 0);
-    const int size = 1 << 20;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     fds.push_back(fd);
   }
   sockaddr_in to = v4("127.0.0.1", endpoint_.port);
-  for (int i = 0; i < kQueries; ++i) {
-    for (int c = 0; c < kClients; ++c) {
-      const auto id = static_cast<std::uint16_t>(c * 1000 + i);
-      const auto q = make_query({"q" + std::to_string(id) + ".example", 1, id});
-      ::sendto(fds[static_cast<std::size_t>(c)], q.data(), q.size(), 0,
-               reinterpret_cast<sockaddr*>(&to), sizeof(to));
-    }
-  }
   int good = 0;
   int wrong = 0;
   std::vector<std::uint8_t> buffer(65535);
-  for (int c = 0; c < kClients; ++c) {
-    const int fd = fds[static_cast<std::size_t>(c)];
-    for (int got = 0; got < kQueries; ++got) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 3000) <= 0) {
-        break;
+  for (int wave = 0; wave < kWaves; ++wave) {
+    for (int i = 0; i < kPerWave; ++i) {
+      for (int c = 0; c < kClients; ++c) {
+        const auto id = static_cast<std::uint16_t>(c * 1000 + wave * kPerWave + i);
+        const auto q = make_query({"q" + std::to_string(id) + ".example", 1, id});
+        ::sendto(fds[static_cast<std::size_t>(c)], q.data(), q.size(), 0,
+                 reinterpret_cast<sockaddr*>(&to), sizeof(to));
       }
-      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
-      const auto a = parse_answer(ByteSpan(buffer.data(), n > 0 ? static_cast<std::size_t>(n) : 0));
-      const bool mine = a.ok && a.id / 1000 == c && a.answers.size() == 1 &&
-                        a.qname == "q" + std::to_string(a.id) + ".example.";
-      ++(mine ? good : wrong);
     }
+    for (int c = 0; c < kClients; ++c) {
+      const int fd = fds[static_cast<std::size_t>(c)];
+      for (int got = 0; got < kPerWave; ++got) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 3000) <= 0) {
+          break;
+        }
+        const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+        const auto a =
+            parse_answer(ByteSpan(buffer.data(), n > 0 ? static_cast<std::size_t>(n) : 0));
+        const bool mine = a.ok && a.id / 1000 == c && a.answers.size() == 1 &&
+                          a.qname == "q" + std::to_string(a.id) + ".example.";
+        ++(mine ? good : wrong);
+      }
+    }
+  }
+  for (const int fd : fds) {
     ::close(fd);
   }
-  EXPECT_EQ(good, kClients * kQueries);
+  EXPECT_EQ(good, kClients * kWaves * kPerWave);
   EXPECT_EQ(wrong, 0);
   const auto counters = proxy_->counters();
-  EXPECT_EQ(counters.answered_upstream, static_cast<std::uint64_t>(kClients * kQueries));
+  EXPECT_EQ(counters.answered_upstream, static_cast<std::uint64_t>(kClients * kWaves * kPerWave));
   EXPECT_EQ(counters.upstream_timeouts, 0U);
 }
 
