@@ -126,12 +126,13 @@ class Matcher {
     std::array<std::uint32_t, kBucketEntries + 1> tag;   // tag[kBucketEntries] stays 0
     std::array<std::uint32_t, kBucketEntries + 1> rule;  // rule[kBucketEntries]: pool offset
   };
-  // The pre-filter: a blocked Bloom filter of the names with one 64-bit word per name (so one
+  // The pre-filter: a blocked Bloom filter of the names with one 64-bit word per name (one
   // cache line per check) in which kFilterHashes bits are set. A clear bit proves that a suffix
-  // has no rule without touching the table; at 16 bits per name it says "maybe" for about 1
-  // absent name in 260. It is small enough (2 MB per million names) to stay in cache when the
-  // table does not. (Blocks of 8 words with a bit in each are wrong 2.5 times less often at
-  // 12 bits per name, but cost 3 times the instructions per check.)
+  // has no rule without touching the table; at 10 bits per name it says "maybe" for about 1
+  // absent name in 60. Its size (1.25 MB per million names) is what counts: it must stay in
+  // the core's cache (L2) while the table does not; larger filters that are wrong less often
+  // (16 bits per name: 1 in 260) made cold lookups slower at 1M rules, and blocks of 8 words
+  // with a bit in each cost 3 times the instructions per check (bench/README.md, matcher).
   static constexpr std::size_t kFilterHashes = 5;
   // 12 bytes per rule; the name is stored once per distinct name in pool_.
   struct PackedRule {

@@ -55,19 +55,8 @@ work=$(mktemp -d)
 trap 'dnsb_cleanup; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    echo "ok   $what"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $what"
-    failed=$((failed + 1))
-  fi
-}
+# shellcheck source=tests/net/check_lib.sh
+source tests/net/check_lib.sh
 
 upstream_port=$(dnsb_free_port)
 dnsb_start_unbound 127.0.0.53 "$upstream_port"
@@ -171,5 +160,4 @@ allowed=$(head -1 "$DATA/allowed.txt")
 check "old policy still forwards $allowed (NOERROR)" test "$(status_of "$allowed")" = NOERROR
 check "egressguard still running" kill -0 "$eg_pid"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_summary

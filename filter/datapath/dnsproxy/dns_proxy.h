@@ -6,6 +6,11 @@
 // order, SERVFAIL when every upstream failed or the query's time ran out), answers clients over
 // UDP and TCP (length-prefixed, pipelined, idle timeout, connection cap).
 //
+// UDP hot path, per worker: datagrams are read in batches (recvmmsg) and what a batch produces
+// is sent in batches (sendmmsg); queries go upstream over a small pool of connected sockets per
+// upstream (random ID, random socket, sockets retired and re-opened on new ports), answers are
+// matched by (socket, ID) in a fixed-size table. No socket is opened per query.
+//
 // Bounds: at most max_pending forwarded queries per worker (beyond: SERVFAIL, counted), at most
 // max_tcp_connections client connections (beyond: closed at once, counted), at most
 // max_tcp_pipeline queries and answers queued per connection (beyond: the connection is not read
