@@ -66,7 +66,7 @@ inline std::uint64_t mix_label(std::uint64_t state, const char* padded, std::siz
 constexpr std::size_t kMaxSuffixes = 256;
 // The scratch copy: a name, zero bytes to the next multiple of 8, and 8 more.
 constexpr std::size_t kPaddedSize = (kMaxNameLength / 8 + 2) * 8;
-static_assert(kPaddedSize >= kMaxNameLength + 8 + 7 - kMaxNameLength % 8);
+static_assert(kPaddedSize >= kMaxNameLength / 8 * 8 + 16);  // the last word and 8 zero bytes
 
 // Bit 7 of each byte of `word` that is a dot: after XOR with "........", a dot is a zero
 // byte, and the expression sets the high bit of exactly the zero bytes (no carries across).
