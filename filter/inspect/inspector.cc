@@ -895,34 +895,7 @@ void Inspector::parse_tls_stream(Flow& flow, ByteSpan stream, bool buffered,
   if (buffered && flow.buffer != kNoBuffer && pool_.state(flow.buffer).packets > 1) {
     extra |= kFlagSplit;
   }
-  const auto hello = read_client_hello(*handshake, extra);
-  if (!hello || (extra & kFlagMalformed) != 0) {
-    ++stats_.tls_parse_errors;
-  }
-  if (!hello) {
-    flow.flags |= extra;
-    finish_unnamed(flow, AppProto::Tls, {}, &ctx, ctx.meta.ts_us);
-    return;
-  }
-  if (hello->has_ech) {
-    extra |= kFlagEch;
-  }
-  if (hello->has_esni) {
-    extra |= kFlagEsni;
-  }
-  const std::string_view alpn = format_alpn(hello->alpn);
-  if (hello->sni.empty()) {
-    flow.flags |= extra | kFlagNoSni;
-    finish_unnamed(flow, AppProto::Tls, alpn, &ctx, ctx.meta.ts_us);
-    return;
-  }
-  if (hello->sni_odd_bytes) {
-    extra |= kFlagOddBytes;
-  }
-  if (is_ip_literal(hello->sni)) {
-    extra |= kFlagIpLiteral;
-  }
-  decide_named(flow, AppProto::Tls, hello->sni, hello->sni, extra, alpn, 0, &ctx);
+  client_hello_ready(flow, AppProto::Tls, *handshake, extra, ctx);
 }
 
 std::uint32_t Inspector::parse_http_stream(Flow& flow, ByteSpan stream, bool buffered,
@@ -1257,13 +1230,19 @@ void Inspector::quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool goo
     decide_named(flow, AppProto::Quic, *sni, *sni, extra, {}, 0, &ctx);
     return;
   }
-  const auto hello = read_client_hello(message, extra);
+  client_hello_ready(flow, AppProto::Quic, message, extra, ctx);
+}
+
+// A complete ClientHello (TLS over TCP, or QUIC CRYPTO data): flags, then the name decides.
+void Inspector::client_hello_ready(Flow& flow, AppProto app, ByteSpan handshake,
+                                   std::uint32_t extra, const PacketContext& ctx) noexcept {
+  const auto hello = read_client_hello(handshake, extra);
   if (!hello || (extra & kFlagMalformed) != 0) {
     ++stats_.tls_parse_errors;
   }
   if (!hello) {
     flow.flags |= extra;
-    finish_unnamed(flow, AppProto::Quic, {}, &ctx, ctx.meta.ts_us);
+    finish_unnamed(flow, app, {}, &ctx, ctx.meta.ts_us);
     return;
   }
   if (hello->has_ech) {
@@ -1275,7 +1254,7 @@ void Inspector::quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool goo
   const std::string_view alpn = format_alpn(hello->alpn);
   if (hello->sni.empty()) {
     flow.flags |= extra | kFlagNoSni;
-    finish_unnamed(flow, AppProto::Quic, alpn, &ctx, ctx.meta.ts_us);
+    finish_unnamed(flow, app, alpn, &ctx, ctx.meta.ts_us);
     return;
   }
   if (hello->sni_odd_bytes) {
@@ -1284,7 +1263,7 @@ void Inspector::quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool goo
   if (is_ip_literal(hello->sni)) {
     extra |= kFlagIpLiteral;
   }
-  decide_named(flow, AppProto::Quic, hello->sni, hello->sni, extra, alpn, 0, &ctx);
+  decide_named(flow, app, hello->sni, hello->sni, extra, alpn, 0, &ctx);
 }
 
 // ---- decisions and observations ----

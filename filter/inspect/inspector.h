@@ -117,6 +117,8 @@ class Inspector {
   void note_dns_decision(Flow& flow, const Decision& decision) noexcept;
   void quic_datagram(Flow& flow, const PacketContext& ctx) noexcept;
   void quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool google) noexcept;
+  void client_hello_ready(Flow& flow, AppProto app, ByteSpan handshake, std::uint32_t extra,
+                          const PacketContext& ctx) noexcept;
 
   // A name was found: decide, observe, and (except DNS) cache the decision.
   Decision decide_named(Flow& flow, AppProto app, std::string_view raw_name,
