@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-bash scripts/build.sh
+TARGETS=egressguard bash scripts/build.sh
 config=examples/egressguard.toml
 ./build/egressguard check --config "$config"
 ./build/egressguard explain --config "$config" --group gov-managed www.tiktok.com
