@@ -196,3 +196,21 @@ dnsb_rss_kb() {
 dnsb_cpu_ticks() {
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
+
+# dnsb_control_stats SOCKET: the daemon's counters ("name value" lines) from its control socket.
+dnsb_control_stats() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"stats\n")
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode())
+PY
+}

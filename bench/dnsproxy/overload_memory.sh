@@ -100,21 +100,7 @@ read -r peak_kb min_kb first_kb last_kb <<<"$(awk -v h="$half" '
   END {print peak, min, first, last}' "$work/rss")"
 after=$(kdig @127.0.0.1 -p "$port" +timeout=2 +retry=2 +noall +header "$(head -1 "$DATA/allowed.txt")" A 2>/dev/null |
   sed -n 's/.*status: \([A-Z]*\).*/\1/p')
-stats=$(python3 - "$work/eg.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b"stats\n")
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode())
-PY
-)
+stats=$(dnsb_control_stats "$work/eg.sock")
 counter() { sed -n "s/^$1 //p" <<<"$stats"; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 

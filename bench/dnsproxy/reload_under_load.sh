@@ -116,21 +116,7 @@ lost=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' "$work/perf.out")
 completed=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' "$work/perf.out")
 codes=$(sed -n 's/^ *Response codes: *//p' "$work/perf.out")
 nx=$(sed -n 's/.*NXDOMAIN [0-9]* (\([0-9.]*\)%).*/\1/p' "$work/perf.out")
-stats=$(python3 - "$work/eg.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b"stats\n")
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode())
-PY
-)
+stats=$(dnsb_control_stats "$work/eg.sock")
 counter() { sed -n "s/^$1 //p" <<<"$stats"; }
 
 check "every reload under load went live ($reload_ok of $RELOADS)" test "$reload_ok" = "$RELOADS"

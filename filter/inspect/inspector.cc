@@ -695,16 +695,7 @@ void Inspector::tcp_client_data(Flow& flow, const PacketContext& ctx) noexcept {
     } else if (w.duplicate && !w.truncated && !w.refused) {
       flow.flags |= kFlagRetransmit;
     }
-    if (w.truncated) {
-      flow.flags |= kFlagTruncated;
-    }
-    if (w.refused) {
-      ++stats_.reassembly_drops;
-      flow.flags |= kFlagTruncated;
-    }
-    if (w.added) {
-      ++pool_.state(flow.buffer).packets;
-    }
+    note_buffer_write(flow, w);
     const ByteSpan stream = pool_.contiguous(flow.buffer);
     progress = stream.size() > before;
     if (progress && worth_parsing(flow, stream, before)) {
@@ -1180,16 +1171,7 @@ void Inspector::quic_datagram(Flow& flow, const PacketContext& ctx) noexcept {
   if (w.conflict) {
     flow.flags |= kFlagOverlap;
   }
-  if (w.truncated) {
-    flow.flags |= kFlagTruncated;
-  }
-  if (w.refused) {
-    ++stats_.reassembly_drops;
-    flow.flags |= kFlagTruncated;
-  }
-  if (w.added) {
-    ++pool_.state(flow.buffer).packets;
-  }
+  note_buffer_write(flow, w);
   if (pool_.contiguous(flow.buffer).size() > before) {
     quic_crypto_ready(flow, ctx, google);
   }
@@ -1231,6 +1213,21 @@ void Inspector::quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool goo
     return;
   }
   client_hello_ready(flow, AppProto::Quic, message, extra, ctx);
+}
+
+// What every write into a flow's reassembly buffer (TCP stream or QUIC CRYPTO) leaves behind:
+// bound hits flag the flow, refusals are counted, accepted writes count as packets.
+void Inspector::note_buffer_write(Flow& flow, const WriteOutcome& w) noexcept {
+  if (w.truncated) {
+    flow.flags |= kFlagTruncated;
+  }
+  if (w.refused) {
+    ++stats_.reassembly_drops;
+    flow.flags |= kFlagTruncated;
+  }
+  if (w.added) {
+    ++pool_.state(flow.buffer).packets;
+  }
 }
 
 // A complete ClientHello (TLS over TCP, or QUIC CRYPTO data): flags, then the name decides.

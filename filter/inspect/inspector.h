@@ -117,6 +117,7 @@ class Inspector {
   void note_dns_decision(Flow& flow, const Decision& decision) noexcept;
   void quic_datagram(Flow& flow, const PacketContext& ctx) noexcept;
   void quic_crypto_ready(Flow& flow, const PacketContext& ctx, bool google) noexcept;
+  void note_buffer_write(Flow& flow, const WriteOutcome& w) noexcept;
   void client_hello_ready(Flow& flow, AppProto app, ByteSpan handshake, std::uint32_t extra,
                           const PacketContext& ctx) noexcept;
 
