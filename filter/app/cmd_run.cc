@@ -13,16 +13,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "filter/app/async_event_sink.h"
 #include "filter/app/commands.h"
 #include "filter/app/control_socket.h"
 #include "filter/app/load_policy.h"
-#include "filter/app/nfqueue_event_sink.h"
 #include "filter/datapath/dnsproxy/dns_proxy.h"
 #include "filter/datapath/firewall/background_learner.h"
 #include "filter/datapath/firewall/learned_addresses.h"
 #include "filter/datapath/firewall/nft_set_writer.h"
 #include "filter/datapath/nfqueue/nfqueue_datapath.h"
+#include "filter/events/async_event_sink.h"
+#include "filter/events/nfqueue_event_sink.h"
 
 namespace egressguard::app {
 
@@ -82,10 +82,10 @@ int run(const RunOptions& o) {
   }
   inspect::PolicyStore store(loaded->policy);
 
-  std::unique_ptr<AsyncEventSink> events;
+  std::unique_ptr<events::AsyncEventSink> events;
   const std::string events_path = o.events.empty() ? config.events.path : o.events;
   if (!events_path.empty()) {
-    auto sink = AsyncEventSink::open(
+    auto sink = events::AsyncEventSink::open(
         events_path, config.events.sensor.empty() ? host_name() : config.events.sensor, "dnsproxy");
     if (!sink) {
       spdlog::error("{}", sink.error());
@@ -133,11 +133,11 @@ int run(const RunOptions& o) {
   }
 
   // [nfqueue]: the inline datapath (one worker per queue); its events go to the same file.
-  std::unique_ptr<NfqueueEventSink> inline_events;
+  std::unique_ptr<events::NfqueueEventSink> inline_events;
   std::unique_ptr<nfqueue::NfqueueDatapath> inline_path;
   if (config.nfqueue.enabled) {
     if (!events_path.empty()) {
-      auto sink = NfqueueEventSink::open(
+      auto sink = events::NfqueueEventSink::open(
           events_path, config.events.sensor.empty() ? host_name() : config.events.sensor,
           config.events.log_allowed);
       if (!sink) {

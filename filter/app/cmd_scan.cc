@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "filter/app/commands.h"
-#include "filter/app/event_file_sink.h"
 #include "filter/app/load_policy.h"
 #include "filter/datapath/pcap/pcap_datapath.h"
+#include "filter/events/event_file_sink.h"
 #include "filter/inspect/inspector.h"
 
 namespace egressguard::app {
@@ -69,7 +69,7 @@ int run_passive(const PassiveOptions& o, bool live) {
   if (events.empty()) {
     events = config.events.path.empty() ? "-" : config.events.path;
   }
-  auto sink = EventFileSink::open(
+  auto sink = events::EventFileSink::open(
       events, o.all || config.events.log_allowed,
       config.events.sensor.empty() ? default_sensor() : config.events.sensor, "pcap");
   if (!sink) {

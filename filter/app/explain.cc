@@ -4,22 +4,6 @@
 
 namespace egressguard::app {
 
-std::string rule_text(const inspect::PolicySnapshot& policy, const inspect::Decision& decision) {
-  if (decision.reason.kind != inspect::ReasonKind::Rule) {
-    return {};
-  }
-  const auto info = policy.domains().matcher.rule_info(decision.reason.rule);
-  switch (info.kind) {
-    case domains::RuleKind::Exact:
-      return std::string(info.name);
-    case domains::RuleKind::Suffix:
-      return "*." + std::string(info.name);
-    case domains::RuleKind::Below:
-      return "*." + std::string(info.name) + " (subdomains only)";
-  }
-  return std::string(info.name);
-}
-
 std::string explain_text(const inspect::PolicySnapshot& policy, std::string_view name,
                          const inspect::Decision& decision) {
   const auto& group = policy.groups()[decision.group].spec;
@@ -32,7 +16,7 @@ std::string explain_text(const inspect::PolicySnapshot& policy, std::string_view
   }
   const auto& category = policy.categories()[decision.reason.category];
   const auto& list = policy.list(decision.reason.list);
-  out += "  rule:     " + rule_text(policy, decision) +
+  out += "  rule:     " + inspect::rule_text(policy, decision) +
          (decision.reason.exception ? " (exception)\n" : "\n");
   out += "  list:     " + list.path + ":" + std::to_string(decision.reason.line) + "\n";
   out += "  category: " + category.name;
@@ -63,7 +47,7 @@ std::string explain_json(const inspect::PolicySnapshot& policy, std::string_view
     out += ",\"category\":";
     append_json_string(out, category.name);
     out += ",\"rule\":";
-    append_json_string(out, rule_text(policy, decision));
+    append_json_string(out, inspect::rule_text(policy, decision));
     out += ",\"list\":";
     append_json_string(out, list.path);
     out += ",\"line\":" + std::to_string(decision.reason.line);

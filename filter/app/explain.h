@@ -9,10 +9,6 @@
 
 namespace egressguard::app {
 
-// The rule as written in list syntax-neutral form: "www.x.com" (exact), "*.x.com" (the name and
-// its subdomains), "*.x.com (subdomains only)".
-std::string rule_text(const inspect::PolicySnapshot& policy, const inspect::Decision& decision);
-
 std::string explain_text(const inspect::PolicySnapshot& policy, std::string_view name,
                          const inspect::Decision& decision);
 // One JSON object: name, group, action, mode, reason, category, rule, list, line, exception,

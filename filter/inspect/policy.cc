@@ -178,4 +178,20 @@ Result<std::uint64_t, std::vector<std::string>> PolicyStore::reload(
   return next;
 }
 
+std::string rule_text(const PolicySnapshot& policy, const Decision& decision) {
+  if (decision.reason.kind != ReasonKind::Rule) {
+    return {};
+  }
+  const auto info = policy.domains().matcher.rule_info(decision.reason.rule);
+  switch (info.kind) {
+    case domains::RuleKind::Exact:
+      return std::string(info.name);
+    case domains::RuleKind::Suffix:
+      return "*." + std::string(info.name);
+    case domains::RuleKind::Below:
+      return "*." + std::string(info.name) + " (subdomains only)";
+  }
+  return std::string(info.name);
+}
+
 }  // namespace egressguard::inspect

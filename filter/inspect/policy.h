@@ -132,4 +132,8 @@ class PolicyStore {
   std::atomic<std::uint64_t> reload_failures_{0};
 };
 
+// The decisive rule as written, in list-syntax-neutral form: "www.x.com" (exact), "*.x.com"
+// (the name and its subdomains), "*.x.com (subdomains only)"; empty when no rule decided.
+std::string rule_text(const PolicySnapshot& policy, const Decision& decision);
+
 }  // namespace egressguard::inspect

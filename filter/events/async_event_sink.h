@@ -16,7 +16,7 @@
 #include "base/result.h"
 #include "filter/datapath/dnsproxy/dns_proxy_core.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 class AsyncEventSink : public dnsproxy::DnsEventSink {
  public:
@@ -65,4 +65,4 @@ class AsyncEventSink : public dnsproxy::DnsEventSink {
 // target decided).
 void append_dns_fields(std::string& line, const dnsproxy::DnsBlockInfo& info);
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

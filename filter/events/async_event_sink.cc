@@ -1,4 +1,4 @@
-#include "filter/app/async_event_sink.h"
+#include "filter/events/async_event_sink.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "base/json.h"
-#include "filter/app/event_json.h"
+#include "filter/events/event_json.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 void append_dns_fields(std::string& line, const dnsproxy::DnsBlockInfo& info) {
   if (line.empty() || line.back() != '}') {
@@ -143,4 +143,4 @@ std::uint64_t AsyncEventSink::write_errors() const {
   return write_errors_;
 }
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

@@ -9,7 +9,7 @@
 
 #include "filter/inspect/observation.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 struct EventContext {
   std::string_view sensor;    // this gateway's name
@@ -27,4 +27,4 @@ void append_event_json(std::string& out, const inspect::Observation& observation
 // RFC 3339 UTC with microseconds: 2026-11-29T09:34:16.123456Z
 void append_timestamp(std::string& out, std::uint64_t ts_us);
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

@@ -14,7 +14,7 @@
 #include "base/result.h"
 #include "filter/inspect/observation.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 class NfqueueEventSink : public inspect::ObservationSink {
  public:
@@ -47,4 +47,4 @@ class NfqueueEventSink : public inspect::ObservationSink {
   std::atomic<std::uint64_t> write_errors_{0};
 };
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

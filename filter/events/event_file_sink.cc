@@ -1,9 +1,9 @@
-#include "filter/app/event_file_sink.h"
+#include "filter/events/event_file_sink.h"
 
 #include <cerrno>
 #include <cstring>
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 Result<std::unique_ptr<EventFileSink>, std::string> EventFileSink::open(const std::string& path,
                                                                         bool log_allowed,
@@ -103,4 +103,4 @@ std::string EventFileSink::summary(const inspect::PolicySnapshot& policy) const 
   return out;
 }
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

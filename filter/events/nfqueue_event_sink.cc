@@ -1,4 +1,4 @@
-#include "filter/app/nfqueue_event_sink.h"
+#include "filter/events/nfqueue_event_sink.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,9 +6,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "filter/app/event_json.h"
+#include "filter/events/event_json.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 Result<std::unique_ptr<NfqueueEventSink>, std::string> NfqueueEventSink::open(
     const std::string& path, std::string sensor, bool log_allowed) {
@@ -51,4 +51,4 @@ void NfqueueEventSink::on_observation(const inspect::Observation& observation) {
   }
 }
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "base/result.h"
-#include "filter/app/event_json.h"
+#include "filter/events/event_json.h"
 #include "filter/inspect/observation.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 class EventFileSink : public inspect::ObservationSink {
  public:
@@ -59,4 +59,4 @@ class EventFileSink : public inspect::ObservationSink {
   std::vector<GroupSummary> groups_;
 };
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events

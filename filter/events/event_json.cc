@@ -1,13 +1,12 @@
-#include "filter/app/event_json.h"
+#include "filter/events/event_json.h"
 
 #include <array>
 #include <cstdio>
 #include <ctime>
 
 #include "base/json.h"
-#include "filter/app/explain.h"
 
-namespace egressguard::app {
+namespace egressguard::events {
 
 namespace {
 
@@ -149,7 +148,7 @@ void append_event_json(std::string& out, const inspect::Observation& o,
     append_key(out, "category");
     append_json_string(out, category.name);
     append_key(out, "rule");
-    append_json_string(out, rule_text(*policy, o.decision));
+    append_json_string(out, inspect::rule_text(*policy, o.decision));
     append_key(out, "list");
     append_json_string(out, policy->list(o.decision.reason.list).path);
     append_key(out, "line");
@@ -180,4 +179,4 @@ void append_event_json(std::string& out, const inspect::Observation& o,
   out += "]}";
 }
 
-}  // namespace egressguard::app
+}  // namespace egressguard::events
