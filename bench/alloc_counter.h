@@ -8,5 +8,7 @@ namespace egressguard::bench {
 
 // Allocations made by this process so far (all threads).
 std::uint64_t allocation_count() noexcept;
+// Bytes asked of operator new so far (all threads).
+std::uint64_t allocation_bytes() noexcept;
 
 }  // namespace egressguard::bench

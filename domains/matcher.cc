@@ -22,12 +22,23 @@
 namespace egressguard::domains {
 namespace {
 
-// Suffix hashes: a name's hash is built label by label from the right, so one pass over a
-// query yields the hash of every label-aligned suffix, each boundary costing one label hash.
-// The name is first copied, 8 bytes at a time, into a zero-padded scratch buffer (finding its
-// dots on the way), so that labels are then read 8 bytes at a time without bounds checks.
+// Suffix hashes. A suffix's hash depends only on its bytes, read as 8-byte words aligned to its
+// END: word 0 is its last 8 bytes, word 1 the 8 before, and so on, and its first size % 8 bytes
+// form a short head word. Every label-aligned suffix of a name ends where the name ends, so all
+// of them share the name's full words: one pass over the name from the right folds each word
+// into a chain once, and each dot met on the way yields the hash of the suffix after it from
+// the chain so far and the bytes of the current word after the dot (one multiplication).
 constexpr std::uint64_t kHashSeed = 0x9e3779b97f4a7c15ULL;
-constexpr std::uint64_t kHashMultiplier = 0xbf58476d1ce4e5b9ULL;
+constexpr std::uint64_t kChainMultiplier = 0xbf58476d1ce4e5b9ULL;
+constexpr std::uint64_t kFinalMultiplier = 0xa0761d6478bd642fULL;
+
+__extension__ using Product = unsigned __int128;
+
+// Both halves of a * b folded into one word: its bits depend on all bits of a.
+inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+  const Product product = static_cast<Product>(a) * b;
+  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+}
 
 // 8 bytes as a little-endian number: the first byte in the low bits, on any host.
 inline std::uint64_t load_word(const char* bytes) noexcept {
@@ -39,34 +50,36 @@ inline std::uint64_t load_word(const char* bytes) noexcept {
   return word;
 }
 
-inline void store_word(char* bytes, std::uint64_t word) noexcept {
+inline std::uint64_t load_u32(const char* bytes) noexcept {
+  std::uint32_t word = 0;
+  std::memcpy(&word, bytes, 4);
   if constexpr (std::endian::native == std::endian::big) {
-    word = __builtin_bswap64(word);
+    word = __builtin_bswap32(word);
   }
-  std::memcpy(bytes, &word, 8);
+  return word;
 }
 
-// Mixes the label padded[begin, end) into `state`, the hash of the suffix to its right; 8
-// bytes from `end` on must be readable. The result depends only on the label's bytes, not on
-// where the label sits.
-inline std::uint64_t mix_label(std::uint64_t state, const char* padded, std::size_t begin,
-                               std::size_t end) noexcept {
-  std::uint64_t h = (state ^ (end - begin + 1)) * kHashMultiplier;
-  std::size_t i = begin;
-  for (; i + 8 <= end; i += 8) {
-    h = (h ^ load_word(padded + i)) * kHashMultiplier;
+// The first `size` (0 to 7) bytes of `bytes`, of which `total` >= size are readable, as a
+// little-endian number (zero above them).
+inline std::uint64_t load_head(const char* bytes, std::size_t size, std::size_t total) noexcept {
+  if (total >= 8) {
+    return load_word(bytes) & ((std::uint64_t{1} << (8 * size)) - 1);
   }
-  // The last 0 to 7 bytes (shift < 64: the mask is 0 for none).
-  const std::uint64_t tail = load_word(padded + i) & ((std::uint64_t{1} << (8 * (end - i))) - 1);
-  h = (h ^ tail) * kHashMultiplier;
-  return h ^ (h >> 29);
+  if (size >= 4) {  // two loads that overlap when size < 8
+    return load_u32(bytes) | load_u32(bytes + size - 4) << (8 * (size - 4));
+  }
+  if (size == 0) {
+    return 0;
+  }
+  // 1 to 3 bytes: the first, the middle and the last (some the same).
+  const auto byte = [bytes](std::size_t i) {
+    return std::uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+  };
+  return byte(0) | byte(size / 2) | byte(size - 1);
 }
 
 // Room for any name of up to 253 bytes, even one made of dots only.
 constexpr std::size_t kMaxSuffixes = 256;
-// The scratch copy: a name, zero bytes to the next multiple of 8, and 8 more.
-constexpr std::size_t kPaddedSize = (kMaxNameLength / 8 + 2) * 8;
-static_assert(kPaddedSize >= kMaxNameLength / 8 * 8 + 16);  // the last word and 8 zero bytes
 
 // Bit 7 of each byte of `word` that is a dot: after XOR with "........", a dot is a zero
 // byte, and the expression sets the high bit of exactly the zero bytes (no carries across).
@@ -77,59 +90,57 @@ inline std::uint64_t dot_bits(std::uint64_t word) noexcept {
   return ~(((x & kLow7) + kLow7) | x | kLow7);
 }
 
-// Hashes of every label-aligned suffix of `name` (1 to kMaxNameLength bytes): hashes[j] is
-// for the suffix of j dots (j + 1 labels; j = count - 1: the whole name), and the suffix that
-// starts at label k (k = 0: the whole name) begins at byte starts[k]. Returns the number of
-// labels, count.
-// With fewer than kMaxSuffixes entries, returns 0 for a name with more labels than fit.
-template <std::size_t N>
-inline std::size_t suffix_hashes(std::string_view name, std::array<std::uint64_t, N>& hashes,
-                                 std::array<std::uint8_t, N>& starts) noexcept {
+// Hashes of every label-aligned suffix of `name` (1 to kMaxNameLength bytes): hashes[j] is for
+// the suffix of j dots (j + 1 labels; j = count - 1: the whole name), which begins at byte
+// starts[j]. Returns the number of labels, count. With fewer than kMaxSuffixes entries,
+// returns 0 for a name with more labels than fit.
+// `on_hash(j, hashes[j])` is called as each hash is known.
+template <std::size_t N, typename OnHash = void (*)(std::size_t, std::uint64_t)>
+[[gnu::always_inline]] inline std::size_t suffix_hashes(
+    std::string_view name, std::array<std::uint64_t, N>& hashes,
+    std::array<std::uint8_t, N>& starts,
+    OnHash on_hash = [](std::size_t, std::uint64_t) {}) noexcept {
   static_assert(N <= kMaxSuffixes && N >= 9);
   const std::size_t length = name.size();
   const char* bytes = name.data();
-  // Scratch, written before it is read (up to 8 bytes past the name's last word).
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
-  alignas(8) std::array<char, kPaddedSize> padded;
-  starts[0] = 0;
-  std::size_t count = 1;
-  std::size_t base = 0;
-  const auto add_dots = [&](std::uint64_t word) {
-    for (std::uint64_t dots = dot_bits(word); dots != 0; dots &= dots - 1) {
-      const auto byte = static_cast<std::size_t>(__builtin_ctzll(dots)) / 8;
-      starts[count++] = static_cast<std::uint8_t>(base + byte + 1);
+  std::uint64_t chain = kHashSeed;
+  std::size_t count = 0;
+  // The suffixes that begin after the dots of `word` (8 bytes of the name, or its first 0 to 7
+  // zero-extended), from the right; `span` is the size of the suffix from the word's first
+  // byte on. The bytes after a dot are the head of its suffix; `chain` holds the words to the
+  // right of `word`.
+  const auto add_suffixes = [&](std::uint64_t word, std::size_t span) {
+    for (std::uint64_t dots = dot_bits(word); dots != 0;) {
+      const auto bit = static_cast<unsigned>(63 - __builtin_clzll(dots));
+      dots ^= std::uint64_t{1} << bit;
+      const std::size_t byte = bit / 8;  // the dot's
+      const std::size_t size = span - 1 - byte;
+      const std::uint64_t head = word >> (8 * byte) >> 8;
+      const std::uint64_t hash =
+          fold_multiply(chain ^ head ^ (std::uint64_t{size} << 56), kFinalMultiplier);
+      hashes[count] = hash;
+      on_hash(count, hash);
+      starts[count] = static_cast<std::uint8_t>(length - size);
+      ++count;
     }
   };
-  for (; base + 8 <= length; base += 8) {
-    const std::uint64_t word = load_word(bytes + base);
-    store_word(padded.data() + base, word);
-    add_dots(word);
-    if (N < kMaxSuffixes && count + 8 >= N) {
+  std::size_t end = length;
+  for (; end >= 8; end -= 8) {
+    const std::uint64_t word = load_word(bytes + end - 8);
+    add_suffixes(word, length - end + 8);
+    chain = fold_multiply(chain ^ word, kChainMultiplier);
+    if (N < kMaxSuffixes && count + 9 >= N) {
       return 0;  // may not fit: the caller takes the long way
     }
   }
-  std::uint64_t last = 0;  // the name's last 0 to 7 bytes, zero-padded
-  if (const std::size_t rest = length - base; rest != 0) {
-    if (length >= 8) {
-      last = load_word(bytes + length - 8) >> (8 * (8 - rest));
-    } else {
-      for (std::size_t i = 0; i < rest; ++i) {
-        last |= std::uint64_t{static_cast<unsigned char>(bytes[base + i])} << (8 * i);
-      }
-    }
-    add_dots(last);
-  }
-  store_word(padded.data() + base, last);
-  store_word(padded.data() + base + 8, 0);
-  std::uint64_t state = kHashSeed;
-  std::size_t end = length;
-  for (std::size_t j = 0; j < count; ++j) {
-    const std::size_t begin = starts[count - 1 - j];
-    state = mix_label(state, padded.data(), begin, end);
-    hashes[j] = state;
-    end = begin - 1;  // before the dot that precedes this label
-  }
-  return count;
+  const std::uint64_t head = load_head(bytes, end, length);
+  add_suffixes(head, length);
+  const std::uint64_t hash =
+      fold_multiply(chain ^ head ^ (std::uint64_t{length} << 56), kFinalMultiplier);
+  hashes[count] = hash;
+  on_hash(count, hash);
+  starts[count] = 0;
+  return count + 1;
 }
 
 // A table entry's tag: the top 24 bits of the name's hash (the low 32 pick the home bucket and
@@ -139,15 +150,34 @@ constexpr std::uint32_t tag_of(std::uint64_t hash, std::size_t length) noexcept 
   return static_cast<std::uint32_t>(hash >> 40) << 8 | static_cast<std::uint32_t>(length);
 }
 
-// The filter's bits for a hash: bits [16 + 6i, 22 + 6i) of hash * this, i < Hashes.
+// The filter's bits for a hash: 5 of the word's 64, 4 of them from a table of 2048 patterns
+// picked by the top 11 bits of hash * kFilterMultiplier, one more by bits [26, 32) of it (a
+// load and a shift instead of five shifts; as often wrong as 5 independent bits: 1 absent name
+// in 54 at 10 bits per name, against 1 in 56).
 constexpr std::uint64_t kFilterMultiplier = 0x94d049bb133111ebULL;
 constexpr std::size_t kFilterBitsPerName = 10;
+constexpr std::size_t kFilterPatterns = 2048;
+constexpr int kFilterPatternBits = 4;
 
-template <std::size_t... I>
-constexpr std::uint64_t filter_bits(std::uint64_t hash, std::index_sequence<I...>) noexcept {
-  static_assert(16 + 6 * sizeof...(I) <= 64);
+constexpr std::array<std::uint64_t, kFilterPatterns> make_filter_patterns() noexcept {
+  std::array<std::uint64_t, kFilterPatterns> patterns{};
+  std::uint64_t state = 0x2545f4914f6cdd1dULL;
+  for (std::uint64_t& pattern : patterns) {
+    while (std::popcount(pattern) < kFilterPatternBits) {
+      state += 0x9e3779b97f4a7c15ULL;  // splitmix64
+      std::uint64_t z = state;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      pattern |= std::uint64_t{1} << ((z ^ (z >> 31)) & 63);
+    }
+  }
+  return patterns;
+}
+constexpr std::array<std::uint64_t, kFilterPatterns> kFilterPatternTable = make_filter_patterns();
+
+inline std::uint64_t filter_bits(std::uint64_t hash) noexcept {
   const std::uint64_t mixed = hash * kFilterMultiplier;
-  return ((std::uint64_t{1} << (mixed >> (16 + 6 * I) & 63)) | ...);  // unrolled
+  return kFilterPatternTable[mixed >> 53] | std::uint64_t{1} << (mixed >> 26 & 63);
 }
 // Table load: at most 4 of 5 entries used, 5.6 names per 7-entry bucket on average.
 constexpr std::size_t kLoadNumerator = 4;
@@ -256,8 +286,7 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
     ++used[index];
     const auto dots = static_cast<std::size_t>(std::count(rule.name.begin(), rule.name.end(), '.'));
     matcher.label_counts_[dots / 64] |= std::uint64_t{1} << (dots % 64);
-    matcher.filter_[matcher.filter_word(hash)] |=
-        filter_bits(hash, std::make_index_sequence<kFilterHashes>());
+    matcher.filter_[matcher.filter_word(hash)] |= filter_bits(hash);
   }
   // Lay out names and rules in table order: a bucket's names one after the other from its
   // pool offset, each name's rules contiguous.
@@ -291,7 +320,7 @@ Matcher Matcher::compile(std::vector<Rule> rules) {
 }
 
 [[gnu::always_inline]] inline bool Matcher::filter_says_maybe(std::uint64_t hash) const noexcept {
-  const std::uint64_t bits = filter_bits(hash, std::make_index_sequence<kFilterHashes>());
+  const std::uint64_t bits = filter_bits(hash);
   return (filter_[filter_word(hash)] & bits) == bits;
 }
 
@@ -353,8 +382,8 @@ void Matcher::prefetch_filter(const std::uint64_t* hashes,
   }
 }
 
-std::uint64_t Matcher::prefetch_probes(const std::uint64_t* hashes,
-                                       std::uint64_t candidates) const noexcept {
+[[gnu::always_inline]] inline std::uint64_t Matcher::prefetch_probes(
+    const std::uint64_t* hashes, std::uint64_t candidates) const noexcept {
   std::uint64_t probe = 0;
   for (; candidates != 0; candidates &= candidates - 1) {
     const auto j = static_cast<std::size_t>(__builtin_ctzll(candidates));
@@ -402,13 +431,13 @@ Match Matcher::resolve_suffix(std::string_view name, std::uint64_t hash, std::si
 }
 
 Match Matcher::resolve(std::string_view name, const std::uint64_t* hashes,
-                       const std::uint8_t* starts, std::size_t count, std::uint64_t probe,
+                       const std::uint8_t* starts, std::uint64_t probe,
                        std::span<const ListUse> uses) const noexcept {
   // Most specific (most dots) first: the first suffix with an applicable rule decides.
   while (probe != 0) {
     const auto j = static_cast<std::size_t>(63 - __builtin_clzll(probe));
     probe &= ~(std::uint64_t{1} << j);
-    const Match m = resolve_suffix(name, hashes[j], starts[count - 1 - j], j + 1, uses);
+    const Match m = resolve_suffix(name, hashes[j], starts[j], j + 1, uses);
     if (m.matched) {
       return m;
     }
@@ -421,7 +450,7 @@ Match Matcher::lookup_long(std::string_view name, const std::uint64_t* hashes,
                            std::span<const ListUse> uses) const noexcept {
   for (std::size_t j = count; j-- > 0;) {
     if (j < 128 && (label_counts_[j / 64] >> (j % 64) & 1U) != 0 && filter_says_maybe(hashes[j])) {
-      const Match m = resolve_suffix(name, hashes[j], starts[count - 1 - j], j + 1, uses);
+      const Match m = resolve_suffix(name, hashes[j], starts[j], j + 1, uses);
       if (m.matched) {
         return m;
       }
@@ -430,28 +459,54 @@ Match Matcher::lookup_long(std::string_view name, const std::uint64_t* hashes,
   return {};
 }
 
+Match Matcher::lookup_slow(std::string_view name, std::span<const ListUse> uses) const noexcept {
+  // Scratch, written before it is read: left uninitialised on purpose.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
+  std::array<std::uint64_t, kMaxSuffixes> hashes;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
+  std::array<std::uint8_t, kMaxSuffixes> starts;
+  const std::size_t count = suffix_hashes(name, hashes, starts);
+  if (count > 64) {
+    return lookup_long(name, hashes.data(), starts.data(), count, uses);
+  }
+  const std::uint64_t mask = candidates(count);
+  prefetch_filter(hashes.data(), mask);
+  const std::uint64_t probe = prefetch_probes(hashes.data(), mask);
+  return resolve(name, hashes.data(), starts.data(), probe, uses);
+}
+
 Match Matcher::lookup(std::string_view normalized_name,
                       std::span<const ListUse> uses) const noexcept {
   const std::size_t length = normalized_name.size();
   if (buckets_.empty() || length == 0 || length > kMaxNameLength) {
     return {};
   }
-  // Scratch, written before it is read: left uninitialised on purpose (hot path).
+  // Names of up to 23 labels (all but odd ones) take this path, fully inlined. Scratch, written
+  // before it is read: left uninitialised on purpose (hot path).
+  constexpr std::size_t kLabels = 32;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
-  std::array<std::uint64_t, kMaxSuffixes> hashes;
+  std::array<std::uint64_t, kLabels> hashes;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
-  std::array<std::uint8_t, kMaxSuffixes> starts;
-  const std::size_t count = suffix_hashes(normalized_name, hashes, starts);
-  if (count > 64) {
-    return lookup_long(normalized_name, hashes.data(), starts.data(), count, uses);
+  std::array<std::uint8_t, kLabels> starts;
+  // Each suffix with a label count that some rule has (typically not the TLD) starts its
+  // filter word's cache miss as soon as its hash is known, so that they overlap each other
+  // and the rest of the hashing.
+  const std::uint64_t wanted = label_counts_[0];
+  const std::size_t count =
+      suffix_hashes(normalized_name, hashes, starts, [&](std::size_t j, std::uint64_t hash) {
+        if ((wanted >> j & 1U) != 0) {
+          __builtin_prefetch(&filter_[filter_word(hash)]);
+        }
+      });
+  if (count == 0) {
+    return lookup_slow(normalized_name, uses);
   }
-  // Check only suffixes with a label count that some rule has (typically not the TLD), in the
-  // filter first; start the filter's and then the table's cache misses at once so that they
-  // overlap.
-  const std::uint64_t mask = candidates(count);
-  prefetch_filter(hashes.data(), mask);
-  const std::uint64_t probe = prefetch_probes(hashes.data(), mask);
-  return resolve(normalized_name, hashes.data(), starts.data(), count, probe, uses);
+  // Then the filter's answers, starting the table's cache misses of those that pass it.
+  const std::uint64_t probe = prefetch_probes(hashes.data(), candidates(count));
+  if (probe == 0) {
+    return {};
+  }
+  return resolve(normalized_name, hashes.data(), starts.data(), probe, uses);
 }
 
 void Matcher::lookup_batch(std::span<const std::string_view> names, std::span<const ListUse> uses,
@@ -493,8 +548,8 @@ void Matcher::lookup_batch(std::span<const std::string_view> names, std::span<co
     }
     for (std::size_t j = 0; j < n; ++j) {
       if (counts[j] != 0) {
-        out[first + j] = resolve(names[first + j], hashes[j].data(), starts[j].data(), counts[j],
-                                 masks[j], uses);
+        out[first + j] =
+            resolve(names[first + j], hashes[j].data(), starts[j].data(), masks[j], uses);
       }
     }
   }

@@ -127,13 +127,12 @@ class Matcher {
     std::array<std::uint32_t, kBucketEntries + 1> rule;  // rule[kBucketEntries]: pool offset
   };
   // The pre-filter: a blocked Bloom filter of the names with one 64-bit word per name (one
-  // cache line per check) in which kFilterHashes bits are set. A clear bit proves that a suffix
+  // cache line per check) in which 5 bits are set. A clear bit proves that a suffix
   // has no rule without touching the table; at 10 bits per name it says "maybe" for about 1
   // absent name in 60. Its size (1.25 MB per million names) is what counts: it must stay in
   // the core's cache (L2) while the table does not; larger filters that are wrong less often
   // (16 bits per name: 1 in 260) made cold lookups slower at 1M rules, and blocks of 8 words
   // with a bit in each cost 3 times the instructions per check (bench/README.md, matcher).
-  static constexpr std::size_t kFilterHashes = 5;
   // 12 bytes per rule; the name is stored once per distinct name in pool_.
   struct PackedRule {
     std::uint32_t name_offset;
@@ -155,14 +154,14 @@ class Matcher {
   }
   bool filter_says_maybe(std::uint64_t hash) const noexcept;
   // The three steps of a lookup, given the suffix hashes of a name (hashes[j]: the suffix with
-  // j dots; see matcher.cc): prefetch the filter words of the suffixes worth a check, then
-  // prefetch the buckets of those that pass it (the returned mask), then the answer.
+  // j dots, which begins at byte starts[j]; see matcher.cc): prefetch the filter words of the
+  // suffixes worth a check, then prefetch the buckets of those that pass it (the returned mask),
+  // then the answer.
   void prefetch_filter(const std::uint64_t* hashes, std::uint64_t candidates) const noexcept;
   std::uint64_t prefetch_probes(const std::uint64_t* hashes,
                                 std::uint64_t candidates) const noexcept;
   Match resolve(std::string_view name, const std::uint64_t* hashes, const std::uint8_t* starts,
-                std::size_t count, std::uint64_t probe,
-                std::span<const ListUse> uses) const noexcept;
+                std::uint64_t probe, std::span<const ListUse> uses) const noexcept;
   // The answer of the suffix name[start..] (hash `hash`, `labels` labels) alone.
   Match resolve_suffix(std::string_view name, std::uint64_t hash, std::size_t start,
                        std::size_t labels, std::span<const ListUse> uses) const noexcept;
@@ -171,6 +170,8 @@ class Matcher {
   std::uint64_t candidates(std::size_t count) const noexcept {
     return label_counts_[0] & (count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1);
   }
+  // lookup() for names with more labels than its fast path takes.
+  Match lookup_slow(std::string_view name, std::span<const ListUse> uses) const noexcept;
   // lookup() for names of more than 64 labels, given their suffix hashes: no prefetching.
   Match lookup_long(std::string_view name, const std::uint64_t* hashes, const std::uint8_t* starts,
                     std::size_t count, std::span<const ListUse> uses) const noexcept;

@@ -81,6 +81,14 @@ Result<std::string, std::string> to_ascii(std::string_view name) {
     if (label_ascii) {
       out += label;
     } else {
+      // libidn2 reads a C string: an embedded NUL would cut the label short ("tik\0é" became
+      // "tik"), so control bytes are refused before it sees the label (found by the bad-input
+      // corpus, tests/data/bad/lists/plain-nul-idn.txt).
+      for (const char c : label) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          return fail(describe_bad_char(c));
+        }
+      }
       char* converted = nullptr;
       const int rc =
           idn2_to_ascii_8z(label.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);

@@ -220,6 +220,11 @@ Parsed RpzParser::parse_record(std::vector<std::string>& words, bool owner_omitt
       rule.action = Action::Allow;
     } else if (text::iequals(target, "rpz-tcp-only.")) {
       return unsupported("rpz-tcp-only. action");
+    } else if (text::iequals(target.substr(0, 4), "rpz-") && !text::iequals(target, "rpz-drop.")) {
+      // "rpz-" names are the draft's policy actions: taken as a local redirect, a typo such as
+      // "rpz-passthur." would silently turn an exception into a block.
+      return fail("unknown RPZ action \"" + escape_for_message(target) +
+                  "\": expected rpz-passthru., rpz-drop., rpz-tcp-only., \".\" or \"*.\"");
     }
     // ".", "*.", "rpz-drop." and any other target (a local redirect) block the name.
   } else if (text::iequals(type, "A") || text::iequals(type, "AAAA")) {

@@ -8,6 +8,7 @@
 //   example.com   CNAME rpz-drop.      block (drop)
 //   example.com   CNAME rpz-passthru.  allow
 //   example.com   CNAME walled.garden. block (local redirect)
+//   example.com   CNAME rpz-passthur.  error: other "rpz-" targets are unknown actions
 //   example.com   A 10.0.0.1           block (local data; also AAAA)
 // Owner names are relative to $ORIGIN; an absolute owner must end in the origin, which is
 // removed. Without $ORIGIN (zone name set in the server config), owners are taken as written.

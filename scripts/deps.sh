@@ -16,7 +16,7 @@ PACKAGES=(
   # real peers, clients and servers used by the tests, the lab and the side-by-side benches
   tshark tcpdump libndpi-bin unbound nginx knot-dnsutils dnsutils curl openssl ngtcp2-client
   ngtcp2-server iproute2 nftables iptables python3 mmdb-bin ethtool util-linux time dnsperf
-  dnsdist conntrack iperf3
+  dnsdist conntrack iperf3 rsyslog jq libmaxmind-db-writer-perl systemd
 )
 
 missing=()
@@ -39,7 +39,7 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Packaged daemons may start themselves on install; the tests run their own instances.
-for svc in unbound nginx dnsdist; do
+for svc in unbound nginx dnsdist rsyslog; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
     systemctl disable "$svc" >/dev/null 2>&1 || true

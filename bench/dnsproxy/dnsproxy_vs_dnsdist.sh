@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Side by side: the DNS proxy of `egressguard run` against dnsdist (Debian 12 package, 1.7) in one
-# run on this machine, on loopback only, with the same upstream (an unbound answering every name
-# from memory), the same query mix and the same block list, for the 441 k real list and a 1 M
-# list. dnsperf drives each for DURATION seconds (alternating, RUNS times). Prints queries/s,
-# latency (average and 99th percentile), lost queries, CPU per query and peak RSS of each, and
-# the ratios; exits 1 when egressguard is below the floors.
+# Side by side: the DNS proxy of `egressguard run` against dnsdist (Debian 12 package, 1.7) and
+# against unbound as a filtering resolver (Debian 12, 1.17: the block list as local-zones
+# `always_nxdomain`, everything else forwarded, its cache kept out of the way) in one run on this
+# machine, on loopback only, with the same upstream (an unbound answering every name from
+# memory), the same query mix and the same block list, for the 441 k real list and a 1 M list.
+# dnsperf drives each for DURATION seconds (alternating, RUNS times). Prints queries/s, latency
+# (average and 99th percentile), lost queries, CPU per query and peak RSS of each, and the
+# ratios; exits 1 when egressguard is below the floors (against dnsdist).
 #
 # Builds nothing: build first (cmake -DCMAKE_BUILD_TYPE=Release, target egressguard). The lists
 # and query files (about 40 MB) are generated on first use by bench/dnsproxy/make_bench_data.py
@@ -20,6 +22,8 @@
 #   CLIENTS       dnsperf clients (source ports, default 20); OUTSTANDING: queries in flight (200)
 #   QPS_FLOOR     minimum queries/s ratio egressguard/dnsdist (default 1.0; goal 1.5)
 #   RSS_FLOOR     maximum peak-RSS ratio egressguard/dnsdist (default 0.5; goal 0.25)
+#   TOOLS         which proxies: "eg dd ub" (default: egressguard, dnsdist, unbound); eg and dd
+#                 are needed for the floors
 #   REPORT_ONLY   1: print the figures, never fail on the ratios
 # Exit status: 0 pass, 1 below a floor, 2 setup problem (missing tool or binary, a server that
 # does not start, or a proxy that does not block exactly the blocked tenth of the mix).
@@ -37,6 +41,7 @@ LISTS=${LISTS:-real 1m}
 DURATION=${DURATION:-15}
 RUNS=${RUNS:-1}
 WORKERS=${WORKERS:-2}
+TOOLS=${TOOLS:-eg dd ub}
 QPS_FLOOR=${QPS_FLOOR:-1.0}
 RSS_FLOOR=${RSS_FLOOR:-0.5}
 REPORT_ONLY=${REPORT_ONLY:-0}
@@ -93,13 +98,29 @@ for list in $LISTS; do
   dnsb_wait_answer 127.0.0.1 "$dd_port" 300 || dnsb_die "dnsdist did not start: $(tail "$work/dnsdist-$list.log")"
   dd_start=$((SECONDS - start))
 
+  ub_port=
+  ub_pid=
+  if [[ " $TOOLS " == *" ub "* ]]; then
+    ub_port=$(dnsb_free_port)
+    while [ "$ub_port" = "$eg_port" ] || [ "$ub_port" = "$dd_port" ]; do ub_port=$(dnsb_free_port); done
+    dnsb_write_unbound_filter_config "$work/unbound-filter.conf" "$list_file" "$ub_port" \
+      "$upstream_port" "$WORKERS"
+    start=$SECONDS
+    dnsb_spawn "unbound-$list" unbound -d -c "$work/unbound-filter.conf"
+    ub_pid=$DNSB_LAST_PID
+    dnsb_wait_answer 127.0.0.1 "$ub_port" 600 || dnsb_die "unbound (filter) did not start: $(tail "$work/unbound-$list.log")"
+    ub_start=$((SECONDS - start))
+  fi
+
   # Warm-up (page faults, upstream sockets), not counted.
-  dnsb_perf "$work/warm" "$eg_port" "$queries" 2
-  dnsb_perf "$work/warm" "$dd_port" "$queries" 2
+  for tool in $TOOLS; do
+    eval "port=\$${tool}_port"
+    dnsb_perf "$work/warm" "$port" "$queries" 2
+  done
 
   for i in $(seq "$RUNS"); do
-    for tool in eg dd; do
-      if [ $tool = eg ]; then port=$eg_port pid=$eg_pid; else port=$dd_port pid=$dd_pid; fi
+    for tool in $TOOLS; do
+      eval "port=\$${tool}_port pid=\$${tool}_pid"
       c0=$(dnsb_cpu_ticks "$pid")
       dnsb_perf "$work/$tool-$list-$i.out" "$port" "$queries" "$DURATION"
       c1=$(dnsb_cpu_ticks "$pid")
@@ -113,14 +134,13 @@ for list in $LISTS; do
         dnsb_die "$tool on list $list answered NXDOMAIN to $nx % of the queries, expected 10 %"
     done
   done
-  eg_hwm=$(dnsb_rss_kb "$eg_pid" VmHWM)
-  eg_rss=$(dnsb_rss_kb "$eg_pid" VmRSS)
-  dd_hwm=$(dnsb_rss_kb "$dd_pid" VmHWM)
-  dd_rss=$(dnsb_rss_kb "$dd_pid" VmRSS)
-  echo "$list eg mem $eg_hwm $eg_rss $eg_start $rules" >>"$results"
-  echo "$list dd mem $dd_hwm $dd_rss $dd_start $rules" >>"$results"
+  for tool in $TOOLS; do
+    eval "pid=\$${tool}_pid st=\$${tool}_start"
+    echo "$list $tool mem $(dnsb_rss_kb "$pid" VmHWM) $(dnsb_rss_kb "$pid" VmRSS) $st $rules" >>"$results"
+  done
   dnsb_stop "$eg_pid"
   dnsb_stop "$dd_pid"
+  [ -z "$ub_pid" ] || dnsb_stop "$ub_pid"
 done
 
 echo
@@ -133,8 +153,8 @@ echo '|------|--------------------|-----------|---------|---------|--------|----
 status=0
 verdicts=()
 for list in $LISTS; do
-  for tool in eg dd; do
-    name=$([ $tool = eg ] && echo "egressguard run" || echo "dnsdist 1.7")
+  for tool in $TOOLS; do
+    case $tool in eg) name="egressguard run" ;; dd) name="dnsdist 1.7" ;; *) name="unbound 1.17" ;; esac
     q=$(awk -v l="$list" -v t="$tool" '$1 == l && $2 == t && $3 != "mem" {print $4}' "$results" | median)
     a=$(awk -v l="$list" -v t="$tool" '$1 == l && $2 == t && $3 != "mem" {print $5}' "$results" | median)
     p=$(awk -v l="$list" -v t="$tool" '$1 == l && $2 == t && $3 != "mem" {print $6}' "$results" | median)
@@ -156,6 +176,9 @@ for list in $LISTS; do
     status=1
   fi
   verdicts+=("list $list ($eg_rules rules): queries/s egressguard/dnsdist ${qr}x (floor ${QPS_FLOOR}x, goal 1.5x); peak RSS ${rr}x (floor <= ${RSS_FLOOR}x, goal 0.25x); CPU per query ${cr}x: $verdict")
+  if [[ " $TOOLS " == *" ub "* ]]; then
+    verdicts+=("list $list: egressguard/unbound: queries/s $(awk -v a="$eg_q" -v b="$ub_q" 'BEGIN {printf "%.2f", a / b}')x; peak RSS $(awk -v a="$eg_hwm" -v b="$ub_hwm" 'BEGIN {printf "%.2f", a / b}')x; CPU per query $(awk -v a="$eg_cpu" -v b="$ub_cpu" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')x")
+  fi
 done
 echo
 printf '%s\n' "${verdicts[@]}"

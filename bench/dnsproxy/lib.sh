@@ -111,7 +111,8 @@ dnsb_wait_answer() {
 
 # dnsb_write_eg_config FILE LIST PORT UPSTREAM_PORT WORKERS CONTROL: an egressguard configuration
 # with one group (every loopback client) blocking one category made of LIST (plain names, each
-# covering its subdomains, as dnsdist's SuffixMatchNode), answering NXDOMAIN.
+# covering its subdomains, as dnsdist's SuffixMatchNode), answering NXDOMAIN. DNSB_MAX_PENDING,
+# when set, becomes [dns] max_pending.
 dnsb_write_eg_config() {
   local file=$1 list=$2 port=$3 upstream_port=$4 workers=$5 control=$6
   cat >"$file" <<EOF
@@ -123,7 +124,8 @@ upstreams = ["127.0.0.53:$upstream_port"]
 block_answer = "nxdomain"
 workers = $workers
 upstream_timeout_ms = 1000
-query_timeout_ms = 3000
+query_timeout_ms = 3000${DNSB_MAX_PENDING:+
+max_pending = $DNSB_MAX_PENDING}
 
 [control]
 socket = "$control"
@@ -213,4 +215,112 @@ while True:
     data += chunk
 print(data.decode())
 PY
+}
+
+# dnsb_skip_or_die MESSAGE: exit 77 (ctest skip) when SKIP_MISSING=1 and not CI=true, else die.
+dnsb_skip_or_die() {
+  if [ "${SKIP_MISSING:-0}" = 1 ] && [ "${CI:-}" != true ]; then
+    echo "${DNSB_NAME:-dnsproxy bench}: skipped: $*"
+    exit 77
+  fi
+  dnsb_die "$*"
+}
+
+# dnsb_require_tools TOOL...: every TOOL on PATH, else skip or die (see dnsb_skip_or_die).
+dnsb_require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || dnsb_skip_or_die "$tool not found (sudo bash scripts/deps.sh)"
+  done
+}
+
+# dnsb_ensure_data DATA REAL_LIST: generates the lists and query files into DATA on first use.
+dnsb_ensure_data() {
+  local data=$1 real=$2
+  [ -s "$data/queries_1m.txt" ] && return 0
+  [ -s "$real" ] || dnsb_skip_or_die "$real not found (the shared data set)"
+  echo "${DNSB_NAME:-dnsproxy bench}: generating $data" >&2
+  python3 bench/dnsproxy/make_bench_data.py --list "$real" --out "$data"
+}
+
+# dnsb_pin_setup PIN: with PIN=1 on 2+ cores sets DNSB_SERVER_PIN=(taskset -c 0) (the proxy and
+# its upstream) and DNSB_GEN_PIN=(taskset -c 1-N) (the load generator), else both empty.
+dnsb_pin_setup() {
+  DNSB_SERVER_PIN=()
+  DNSB_GEN_PIN=()
+  local cores
+  cores=$(nproc)
+  if [ "$1" = 1 ] && ((cores >= 2)) && command -v taskset >/dev/null; then
+    DNSB_SERVER_PIN=(taskset -c 0)
+    DNSB_GEN_PIN=(taskset -c "1-$((cores - 1))")
+  fi
+}
+
+# dnsb_status PORT NAME [TYPE [ADDR]]: the RCODE ADDR:PORT answers for NAME (empty: no answer in
+# 2 s).
+dnsb_status() {
+  kdig "@${4:-127.0.0.1}" -p "$1" +timeout=2 +retry=0 +noall +header "$2" "${3:-A}" 2>/dev/null |
+    sed -n 's/.*status: \([A-Z]*\).*/\1/p'
+}
+
+# dnsb_blast_build: compiles bench/dnsproxy/dns_blast.c into $work/dns_blast (cc, once per run);
+# path in DNSB_BLAST.
+dnsb_blast_build() {
+  DNSB_BLAST=$work/dns_blast
+  [ -x "$DNSB_BLAST" ] && return 0
+  command -v cc >/dev/null || dnsb_skip_or_die "cc not found (apt-get install gcc)"
+  cc -O2 -o "$DNSB_BLAST" bench/dnsproxy/dns_blast.c || dnsb_die "dns_blast does not compile"
+}
+
+# dnsb_query_ms PORT NAME [TYPE [ADDR]]: "RCODE MS": the RCODE ADDR:PORT answers for NAME and the
+# answer time kdig measured, in ms ("NONE 99999" when nothing came back within 2 s).
+dnsb_query_ms() {
+  kdig "@${4:-127.0.0.1}" -p "$1" +timeout=2 +retry=0 +noall +header +stats "$2" "${3:-A}" 2>/dev/null |
+    awk '/status:/ {sub(/.*status: /, ""); sub(/[;,].*/, ""); s = $0}
+         /^;; From .* in [0-9.]+ ms/ {m = $(NF - 1)}
+         END {if (s == "") print "NONE 99999"; else print s, (m == "" ? 99999 : m)}'
+}
+
+# dnsb_write_unbound_filter_config FILE LIST PORT UPSTREAM_PORT THREADS: unbound as a filtering
+# resolver in front of the same upstream: every name of LIST a local-zone `always_nxdomain` (the
+# name and its subdomains answer NXDOMAIN, as egressguard's `subdomains = true` and dnsdist's
+# SuffixMatchNode), everything else forwarded to 127.0.0.53@UPSTREAM_PORT. THREADS threads with
+# SO_REUSEPORT. Its cache is kept out of the way (cache-max-ttl 0, tiny caches) so that every
+# allowed query is forwarded, as by the other two, which have none.
+dnsb_write_unbound_filter_config() {
+  local file=$1 list=$2 port=$3 upstream_port=$4 threads=$5
+  awk '{printf "    local-zone: \"%s.\" always_nxdomain\n", $1}' "$list" >"$file.zones"
+  cat >"$file" <<EOF2
+server:
+    verbosity: 0
+    num-threads: $threads
+    so-reuseport: yes
+    so-rcvbuf: 8m
+    so-sndbuf: 8m
+    chroot: ""
+    username: ""
+    directory: "$work"
+    pidfile: ""
+    do-daemonize: no
+    use-syslog: no
+    logfile: ""
+    interface: 127.0.0.1@$port
+    do-ip6: no
+    do-tcp: yes
+    do-not-query-localhost: no
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
+    msg-cache-size: 1m
+    rrset-cache-size: 1m
+    num-queries-per-thread: 4096
+    outgoing-range: 8192
+    include: "$file.zones"
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.53@$upstream_port
+remote-control:
+    control-enable: no
+EOF2
 }

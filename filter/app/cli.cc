@@ -30,9 +30,10 @@ int run_cli(int argc, char** argv) {
       "Run 'egressguard COMMAND --help' for a command's options.");
 
   const std::vector<Command> commands = {
-      add_check_command(app), add_domains_command(app), add_explain_command(app),
-      add_scan_command(app),  add_monitor_command(app), add_firewall_command(app),
-      add_run_command(app),   add_reload_command(app),
+      add_check_command(app),  add_domains_command(app), add_explain_command(app),
+      add_scan_command(app),   add_monitor_command(app), add_firewall_command(app),
+      add_run_command(app),    add_reload_command(app),  add_logs_command(app),
+      add_status_command(app),
   };
 
   try {

@@ -39,7 +39,8 @@ int run_domains_check(const DomainsCheckOptions& o) {
     auto list = domains::load_list(file, id++, options);
     if (!list) {
       report_errors(list.error());
-      std::fprintf(stderr, "%s: refused: %zu problems\n", file.c_str(), list.error().size());
+      std::fprintf(stderr, "%s: refused: %zu problem%s\n", file.c_str(), list.error().size(),
+                   list.error().size() == 1 ? "" : "s");
       status = 1;
       continue;
     }

@@ -6,6 +6,7 @@
 
 #include "domains/name.h"
 #include "filter/app/commands.h"
+#include "filter/app/control_socket.h"
 #include "filter/app/explain.h"
 #include "filter/app/load_policy.h"
 
@@ -15,12 +16,28 @@ namespace {
 
 struct ExplainOptions {
   std::string config;
+  std::string socket;  // ask the running daemon instead (its live policy)
   std::string group;
   std::string name;
   bool json = false;
 };
 
 int run_explain(const ExplainOptions& o) {
+  if (!o.socket.empty()) {
+    auto answer = control_request(
+        o.socket, "explain " + std::string(o.json ? "" : "--text ") + o.group + " " + o.name,
+        10000);
+    if (!answer) {
+      std::fprintf(stderr, "%s\n", answer.error().c_str());
+      return 1;
+    }
+    if (answer->rfind("ok\n", 0) != 0) {
+      std::fputs(answer->c_str(), stderr);
+      return 2;
+    }
+    std::fputs(answer->c_str() + 3, stdout);
+    return 0;
+  }
   auto loaded = load_policy(o.config);
   if (!loaded) {
     return report_errors(loaded.error());
@@ -54,11 +71,20 @@ int run_explain(const ExplainOptions& o) {
 Command add_explain_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("explain", "Show the decision for a name and the rule behind it");
   auto o = std::make_shared<ExplainOptions>();
-  cmd->add_option("-c,--config", o->config, "Configuration file")->required();
+  auto* config = cmd->add_option("-c,--config", o->config, "Configuration file");
+  auto* socket = cmd->add_option("--socket", o->socket,
+                                 "Ask the running daemon's control socket (its live policy)");
+  config->excludes(socket);
   cmd->add_option("-g,--group", o->group, "Device group to decide for")->required();
   cmd->add_option("name", o->name, "Domain name (IDN in UTF-8 or punycode)")->required();
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  return {cmd, [o] { return run_explain(*o); }};
+  return {cmd, [o] {
+            if (o->config.empty() && o->socket.empty()) {
+              std::fprintf(stderr, "explain: give --config or --socket\n");
+              return 2;
+            }
+            return run_explain(*o);
+          }};
 }
 
 }  // namespace egressguard::app

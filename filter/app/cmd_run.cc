@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,14 +15,19 @@
 #include <unistd.h>
 
 #include "filter/app/commands.h"
+#include "filter/app/control_commands.h"
 #include "filter/app/control_socket.h"
+#include "filter/app/daemon_metrics.h"
+#include "filter/app/drop_privileges.h"
+#include "filter/app/geo_answer_hook.h"
 #include "filter/app/load_policy.h"
 #include "filter/datapath/dnsproxy/dns_proxy.h"
 #include "filter/datapath/firewall/background_learner.h"
 #include "filter/datapath/firewall/learned_addresses.h"
 #include "filter/datapath/firewall/nft_set_writer.h"
 #include "filter/datapath/nfqueue/nfqueue_datapath.h"
-#include "filter/events/async_event_sink.h"
+#include "filter/events/dns_event_sink.h"
+#include "filter/events/event_pipeline.h"
 #include "filter/events/nfqueue_event_sink.h"
 
 namespace egressguard::app {
@@ -53,6 +59,12 @@ std::string counters_text(const dnsproxy::DnsProxyCounters& counters) {
   return out;
 }
 
+std::string geo_text(const GeoAnswerCounters& c) {
+  return "geoip_answers_blocked " + std::to_string(c.blocked) + "\ngeoip_answers_would_block " +
+         std::to_string(c.would_block) + "\ngeoip_answers_flagged " + std::to_string(c.flagged) +
+         "\n";
+}
+
 int run(const RunOptions& o) {
   // Every thread started below inherits this mask; the main thread takes the signals with
   // sigwait, so no handler runs inside a worker.
@@ -81,17 +93,37 @@ int run(const RunOptions& o) {
     return 1;
   }
   inspect::PolicyStore store(loaded->policy);
-
-  std::unique_ptr<events::AsyncEventSink> events;
-  const std::string events_path = o.events.empty() ? config.events.path : o.events;
-  if (!events_path.empty()) {
-    auto sink = events::AsyncEventSink::open(
-        events_path, config.events.sensor.empty() ? host_name() : config.events.sensor, "dnsproxy");
-    if (!sink) {
-      spdlog::error("{}", sink.error());
+  // [run] user: looked up now, switched to once every socket is open (drop_privileges.h).
+  std::optional<RunIdentity> run_as;
+  if (!config.run.user.empty()) {
+    auto identity = resolve_run_identity(config.run);
+    if (!identity) {
+      spdlog::error("{}: {}", o.config, identity.error());
       return 1;
     }
-    events = std::move(*sink);
+    run_as = *identity;
+  }
+  // Metrics, /healthz, `status` and decision counting (daemon_metrics.h).
+  DaemonMetrics observability(config, store);
+
+  // One event pipeline for every datapath ([events]: file, stdout, syslog; filter/events).
+  std::unique_ptr<events::EventPipeline> event_pipeline;
+  std::unique_ptr<events::DnsEventPipelineSink> events;
+  events::EventsConfig events_config = config.events;
+  if (!o.events.empty()) {
+    events_config.path = o.events;
+  }
+  if (!events_config.path.empty() || events_config.to_stdout || !events_config.syslog.empty()) {
+    events::EventPipelineOptions options;
+    options.sensor = config.events.sensor.empty() ? host_name() : config.events.sensor;
+    options.log = [](std::string_view message) { spdlog::warn("{}", message); };
+    auto pipeline = events::EventPipeline::open(events_config, std::move(options));
+    if (!pipeline) {
+      spdlog::error("{}", pipeline.error());
+      return 1;
+    }
+    event_pipeline = std::move(*pipeline);
+    events = std::make_unique<events::DnsEventPipelineSink>(*event_pipeline);
   }
 
   // [firewall] sets filled from DNS: doh_v4/v6 (the doh category's addresses) whenever the
@@ -126,7 +158,10 @@ int run(const RunOptions& o) {
   if (learning_events) {
     proxy_events = learning_events.get();
   }
-  auto proxy = dnsproxy::DnsProxy::open(config.dns, store, proxy_events, learned.get());
+  proxy_events = observability.wrap_dns(proxy_events);
+  // GeoIP/ASN rules on answer addresses (reloaded with the policy), then the firewall's sets.
+  GeoAnswerHook geo_hook(learned.get());
+  auto proxy = dnsproxy::DnsProxy::open(config.dns, store, proxy_events, &geo_hook);
   if (!proxy) {
     spdlog::error("{}", proxy.error());
     return 1;
@@ -136,18 +171,12 @@ int run(const RunOptions& o) {
   std::unique_ptr<events::NfqueueEventSink> inline_events;
   std::unique_ptr<nfqueue::NfqueueDatapath> inline_path;
   if (config.nfqueue.enabled) {
-    if (!events_path.empty()) {
-      auto sink = events::NfqueueEventSink::open(
-          events_path, config.events.sensor.empty() ? host_name() : config.events.sensor,
-          config.events.log_allowed);
-      if (!sink) {
-        spdlog::error("{}", sink.error());
-        return 1;
-      }
-      inline_events = std::move(*sink);
+    if (event_pipeline) {
+      inline_events =
+          std::make_unique<events::NfqueueEventSink>(*event_pipeline, config.events.log_allowed);
     }
-    auto opened =
-        nfqueue::NfqueueDatapath::open(config.nfqueue, store, config.inspect, inline_events.get());
+    auto opened = nfqueue::NfqueueDatapath::open(config.nfqueue, store, config.inspect,
+                                                 observability.wrap_inline(inline_events.get()));
     if (!opened) {
       spdlog::error("{}", opened.error());
       return 1;
@@ -167,6 +196,7 @@ int run(const RunOptions& o) {
           return std::move(next->policy);
         });
     std::lock_guard<std::mutex> lock(reload_log);
+    observability.reloaded(origin, result);
     if (result && set_writer) {
       set_writer->forget_recent();  // `firewall apply` may have emptied the sets
       background->refresh_doh();    // the category may have new names
@@ -201,6 +231,20 @@ int run(const RunOptions& o) {
     return out;
   };
 
+  // accepted, written, dropped_queue_full, dropped_write_error ... (filter/events/event_pipeline.h)
+  const auto events_text = [&] {
+    std::string out;
+    if (event_pipeline) {
+      event_pipeline->for_each_counter([&](std::string_view name, std::uint64_t value) {
+        out += name;
+        out += ' ';
+        out += std::to_string(value);
+        out += '\n';
+      });
+    }
+    return out;
+  };
+
   std::unique_ptr<ControlServer> control;
   if (!config.control.socket.empty()) {
     auto server = ControlServer::open(config.control.socket, [&](std::string_view command) {
@@ -210,10 +254,19 @@ int run(const RunOptions& o) {
       if (command == "stats") {
         return "ok\n" + counters_text((*proxy)->counters()) + "reloads " +
                std::to_string(store.reloads()) + "\nreload_failures " +
-               std::to_string(store.reload_failures()) + "\nevents_written " +
-               std::to_string(events ? events->written() : 0) + "\n" + firewall_text();
+               std::to_string(store.reload_failures()) + "\n" + events_text() + firewall_text() +
+               geo_text(geo_hook.counters()) +
+               (inline_path ? nfqueue_stats_text(inline_path->stats()) +
+                                  inspect_stats_text(inline_path->inspect_stats())
+                            : std::string());
       }
-      return std::string("error unknown command: expected reload or stats\n");
+      if (command == "status") {
+        return observability.status();
+      }
+      if (command == "explain" || command.rfind("explain ", 0) == 0) {
+        return control_explain(*store.current(), command.substr(7));
+      }
+      return std::string("error unknown command: expected reload, stats, status or explain\n");
     });
     if (!server) {
       spdlog::error("{}", server.error());
@@ -221,6 +274,46 @@ int run(const RunOptions& o) {
     }
     control = std::move(*server);
     spdlog::info("control socket {}", config.control.socket);
+  }
+
+  // [metrics]: bound now, served once the datapaths run; then privileges are dropped.
+  observability.add_dns_proxy(**proxy);
+  if (inline_path) {
+    observability.add_nfqueue(*inline_path, inline_path->workers());
+  }
+  if (event_pipeline) {
+    observability.add_counters("events", "Event pipeline counter", [&](const CounterVisitor& v) {
+      event_pipeline->for_each_counter(v);
+    });
+  }
+  if (set_writer) {
+    observability.add_counters("firewall", "Firewall set counter", [&](const CounterVisitor& v) {
+      learned->counters().for_each(v);
+      background->counters().for_each(v);
+      set_writer->counters().for_each([&](std::string_view name, std::uint64_t value) {
+        v("nft_" + std::string(name), value);
+      });
+    });
+  }
+  if (auto opened = observability.open_server(); !opened) {
+    spdlog::error("{}", opened.error());
+    return 1;
+  }
+  if (run_as || ::geteuid() != 0) {
+    DropPlan plan;
+    plan.identity = run_as;
+    plan.keep_net_admin = config.nfqueue.enabled || set_writer != nullptr;
+    plan.chown_paths = {config.control.socket, events_config.path};
+    auto dropped = drop_privileges(plan);
+    if (!dropped) {
+      spdlog::error("{}", dropped.error());
+      return 1;
+    }
+    spdlog::info("privileges: {}", *dropped);
+    observability.set_privileges(*dropped);
+  } else {
+    spdlog::warn("running as root: set [run] user to drop privileges after start-up");
+    observability.set_privileges("uid=0 (root): no [run] user");
   }
 
   if (set_writer) {
@@ -235,6 +328,10 @@ int run(const RunOptions& o) {
   }
   for (const auto& endpoint : (*proxy)->endpoints()) {
     spdlog::info("dns proxy listening on {} (udp, tcp)", endpoint.to_string());
+  }
+  observability.start();
+  if (!observability.endpoint().empty()) {
+    spdlog::info("metrics on http://{}/metrics", observability.endpoint());
   }
   spdlog::info("policy version 1: {} groups, {} workers, {} upstreams",
                loaded->policy->groups().size(), config.dns.workers, config.dns.upstreams.size());
@@ -251,6 +348,7 @@ int run(const RunOptions& o) {
     spdlog::info("signal {}: stopping", signal == SIGTERM ? "TERM" : "INT");
     break;
   }
+  observability.stop();
   if (control) {
     control->stop();
   }
@@ -273,9 +371,13 @@ int run(const RunOptions& o) {
       spdlog::info("counter {}", std::string_view(text).substr(start, end - start));
     }
   }
-  if (events) {
-    events->close();
-    spdlog::info("events: {} written, {} dropped", events->written(), events->dropped());
+  if (event_pipeline) {
+    event_pipeline->close();  // everything accepted is written out before this returns
+    const events::EventCounters c = event_pipeline->counters();
+    spdlog::info(
+        "events: {} accepted, {} written, {} dropped_queue_full, {} dropped_write_error, {} "
+        "aggregated",
+        c.accepted, c.written, c.dropped_queue_full, c.dropped_write_error, c.aggregated);
   }
   counters.for_each([](std::string_view name, std::uint64_t value) {
     spdlog::info("counter {} {}", name, value);

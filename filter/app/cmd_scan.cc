@@ -65,9 +65,11 @@ int run_passive(const PassiveOptions& o, bool live) {
     return report_errors(loaded.error());
   }
   const Config& config = loaded->config;
-  std::string events = o.events;
-  if (events.empty()) {
-    events = config.events.path.empty() ? "-" : config.events.path;
+  events::EventsConfig events = config.events;
+  if (!o.events.empty()) {
+    events.path = o.events;
+  } else if (events.path.empty()) {
+    events.path = "-";
   }
   auto sink = events::EventFileSink::open(
       events, o.all || config.events.log_allowed,

@@ -23,6 +23,8 @@ Command add_monitor_command(CLI::App& root);
 Command add_firewall_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_reload_command(CLI::App& root);
+Command add_status_command(CLI::App& root);
+Command add_logs_command(CLI::App& root);
 
 int run_cli(int argc, char** argv);
 

@@ -8,8 +8,11 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
+
+#include "geoip/ip_list.h"
 
 namespace egressguard::app {
 
@@ -186,7 +189,8 @@ void parse_list(Checker& c, const toml::table& t, const std::string& context,
 
 void parse_category(Checker& c, const toml::table& t, const std::string& context,
                     inspect::CategorySpec& out) {
-  c.check_keys(t, {"name", "title", "owner", "jurisdiction", "sources", "reviewed", "lists"},
+  c.check_keys(t,
+               {"name", "title", "owner", "jurisdiction", "sources", "reviewed", "lists", "asns"},
                context);
   out.name = c.string(t, "name", context, true, t.source());
   out.title = c.string(t, "title", context, false, t.source());
@@ -194,6 +198,9 @@ void parse_category(Checker& c, const toml::table& t, const std::string& context
   out.jurisdiction = c.string(t, "jurisdiction", context, false, t.source());
   out.sources = c.strings(t, "sources", context);
   out.reviewed = c.string(t, "reviewed", context, false, t.source());
+  for (const std::string& path : c.strings(t, "asns", context)) {
+    out.ip_lists.push_back(c.resolve(path));  // IP lists: geoip/ip_list.h
+  }
   const toml::node* lists = t.get("lists");
   if (lists == nullptr) {
     c.error(t.source(), context + ".lists is missing: a category needs at least one list");
@@ -220,11 +227,71 @@ void parse_category(Checker& c, const toml::table& t, const std::string& context
   }
 }
 
+// A group's GeoIP rules: block_countries, flag_countries (ISO 3166-1 alpha-2, upper case) and
+// block_asns (1..4294967294).
+void parse_group_geoip(Checker& c, const toml::table& t, const std::string& context,
+                       inspect::GroupSpec& out) {
+  for (std::string_view key : {"block_countries", "flag_countries"}) {
+    std::vector<toml::source_region> where;
+    const auto codes = c.strings(t, key, context, &where);
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      const std::string& code = codes[i];
+      const bool ok =
+          code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z';
+      if (!ok) {
+        c.error(where[i], context + "." + std::string(key) + " \"" + code +
+                              "\" is not a country code: expected ISO 3166-1 alpha-2 in upper "
+                              "case, such as \"CN\"");
+        continue;
+      }
+      (key == "block_countries" ? out.block_countries : out.flag_countries).push_back(code);
+    }
+  }
+  if (const toml::node* node = t.get("block_asns")) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      c.error(node->source(), context +
+                                  ".block_asns must be an array of AS numbers such as "
+                                  "[396986, 138699]");
+      return;
+    }
+    for (const toml::node& item : *array) {
+      const auto v = item.value<std::int64_t>();
+      if (!item.is_integer() || !v) {
+        c.error(item.source(),
+                context + ".block_asns must hold only integers: got " + Checker::type_name(item));
+        continue;
+      }
+      if (*v < 1 || *v > std::int64_t{geoip::kMaxAsn}) {
+        c.error(item.source(), context + ".block_asns " + std::to_string(*v) +
+                                   " is out of range: an AS number is 1..4294967294");
+        continue;
+      }
+      out.block_asns.push_back(static_cast<std::uint32_t>(*v));
+    }
+  }
+}
+
+// [geoip]: the MaxMind databases (geoip/geoip_config.h), resolved like list paths.
+void parse_geoip(Checker& c, const toml::table& t, geoip::GeoipConfig& out) {
+  c.check_keys(t, {"country_db", "asn_db"}, "[geoip]");
+  const std::string country = c.string(t, "country_db", "geoip", false, t.source());
+  const std::string asn = c.string(t, "asn_db", "geoip", false, t.source());
+  out.country_db = country.empty() ? "" : c.resolve(country);
+  out.asn_db = asn.empty() ? "" : c.resolve(asn);
+  if (t.get("country_db") == nullptr && t.get("asn_db") == nullptr) {
+    c.error(t.source(),
+            "[geoip] names no database: set country_db (GeoIP2/GeoLite2 Country or City) "
+            "and/or asn_db (GeoLite2-ASN)");
+  }
+}
+
 void parse_group(Checker& c, const toml::table& t, const std::string& context,
                  inspect::GroupSpec& out) {
   c.check_keys(t,
                {"name", "description", "cidrs", "interfaces", "macs", "vlans", "block", "allow",
-                "mode", "enforce_action", "strip_ech", "anti_bypass"},
+                "mode", "enforce_action", "strip_ech", "anti_bypass", "block_countries",
+                "flag_countries", "block_asns"},
                context);
   out.name = c.string(t, "name", context, true, t.source());
   out.description = c.string(t, "description", context, false, t.source());
@@ -280,6 +347,7 @@ void parse_group(Checker& c, const toml::table& t, const std::string& context,
   }
   out.strip_ech = c.boolean(t, "strip_ech", context, false);
   out.anti_bypass = c.boolean(t, "anti_bypass", context, true);
+  parse_group_geoip(c, t, context, out);
   const std::string action = c.string(t, "enforce_action", context, false, t.source());
   if (action == "drop") {
     out.enforce_action = inspect::EnforceAction::Drop;
@@ -400,6 +468,29 @@ void parse_nfqueue(Checker& c, const toml::table& t, nfqueue::NfqueueConfig& out
 }
 
 // [firewall]: what `egressguard firewall` generates (filter/datapath/firewall/firewall_config.h).
+// [metrics]: the Prometheus endpoint; a non-loopback listen needs allow_remote = true.
+void parse_metrics(Checker& c, const toml::table& t, metrics::MetricsConfig& out) {
+  c.check_keys(t, {"listen", "allow_remote"}, "[metrics]");
+  out.enabled = true;
+  out.allow_remote = c.boolean(t, "allow_remote", "metrics", false);
+  const std::string listen = c.string(t, "listen", "metrics", false, t.source());
+  if (!listen.empty()) {
+    out.listen = listen;
+  }
+  auto parsed = metrics::parse_listen(out.listen, out.allow_remote);
+  if (!parsed) {
+    const toml::node* node = t.get("listen");
+    c.error(node != nullptr ? node->source() : t.source(), "metrics.listen " + parsed.error());
+  }
+}
+
+// [run]: the user (and group) the daemon switches to once its sockets are open.
+void parse_run(Checker& c, const toml::table& t, RunConfig& out) {
+  c.check_keys(t, {"user", "group"}, "[run]");
+  out.user = c.string(t, "user", "run", true, t.source());
+  out.group = c.string(t, "group", "run", false, t.source());
+}
+
 void parse_firewall(Checker& c, const toml::table& t, firewall::FirewallConfig& out) {
   c.check_keys(t, {"learn_ips", "learn_timeout", "doh_category", "doh_timeout", "doh_addresses"},
                "[firewall]");
@@ -421,6 +512,128 @@ void parse_firewall(Checker& c, const toml::table& t, firewall::FirewallConfig& 
       continue;
     }
     out.doh_addresses.push_back(*ip);
+  }
+}
+
+// [events] and [[events.syslog]]: the event pipeline (filter/events/events_config.h).
+void parse_events(Checker& c, const toml::table& t, events::EventsConfig& out) {
+  c.check_keys(t,
+               {"path", "log_allowed", "sensor", "queue_capacity", "rotate_size", "rotate_daily",
+                "keep", "max_age_days", "compress", "aggregate_window", "stdout", "syslog"},
+               "[events]");
+  const std::string path = c.string(t, "path", "events", false, t.source());
+  out.path = path.empty() || path == "-" ? path : c.resolve(path);
+  out.log_allowed = c.boolean(t, "log_allowed", "events", false);
+  out.sensor = c.string(t, "sensor", "events", false, t.source());
+  out.queue_capacity = static_cast<std::uint32_t>(
+      c.integer(t, "queue_capacity", "events", out.queue_capacity, 16, 1 << 24));
+  out.rotate_daily = c.boolean(t, "rotate_daily", "events", false);
+  out.keep = static_cast<std::uint32_t>(c.integer(t, "keep", "events", 0, 0, 100000));
+  out.max_age_days =
+      static_cast<std::uint32_t>(c.integer(t, "max_age_days", "events", 0, 0, 36500));
+  out.compress = c.boolean(t, "compress", "events", false);
+  out.to_stdout = c.boolean(t, "stdout", "events", false);
+  // A size or duration: a string with a unit, or a plain integer (bytes, seconds).
+  auto measure = [&](std::string_view key, bool size) -> std::uint64_t {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return 0;
+    }
+    const std::string what = "events." + std::string(key);
+    if (const auto v = node->value<std::int64_t>(); node->is_integer() && v) {
+      if (*v < 0) {
+        c.error(node->source(), what + " " + std::to_string(*v) + " is out of range: must be >= 0");
+        return 0;
+      }
+      return static_cast<std::uint64_t>(*v) * (size ? 1U : 1000U);
+    }
+    if (!node->is_string()) {
+      c.error(node->source(), what + " must be a string such as " +
+                                  (size ? "\"100MB\"" : "\"10s\"") + ": got " +
+                                  Checker::type_name(*node));
+      return 0;
+    }
+    const std::string text = **node->as_string();
+    auto parsed = size ? events::parse_size(text) : events::parse_duration_ms(text);
+    if (!parsed) {
+      c.error(node->source(), what + " \"" + text + "\" is not a " + (size ? "size" : "duration") +
+                                  ": " + parsed.error());
+      return 0;
+    }
+    return *parsed;
+  };
+  out.rotate_size = measure("rotate_size", true);
+  if (out.rotate_size != 0 && out.rotate_size < 4096) {
+    c.error(t.get("rotate_size")->source(),
+            "events.rotate_size " + std::to_string(out.rotate_size) +
+                " bytes is too small: rotate at 4KB or more (0 = never)");
+  }
+  const std::uint64_t window = measure("aggregate_window", false);
+  if (window > 3'600'000) {
+    c.error(t.get("aggregate_window")->source(),
+            "events.aggregate_window is too long: at most 1h (0 = off)");
+  } else {
+    out.aggregate_window_ms = static_cast<std::uint32_t>(window);
+  }
+  const toml::node* syslog = t.get("syslog");
+  if (syslog == nullptr) {
+    return;
+  }
+  std::vector<const toml::table*> tables;
+  if (const toml::table* one = syslog->as_table()) {
+    tables.push_back(one);
+  } else if (const toml::array* many = syslog->as_array(); many && many->is_array_of_tables()) {
+    for (const toml::node& item : *many) {
+      tables.push_back(item.as_table());
+    }
+  } else {
+    c.error(syslog->source(),
+            "events.syslog must be a table: write [[events.syslog]] with address = \"host:514\"");
+    return;
+  }
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const toml::table& st = *tables[i];
+    const std::string context =
+        syslog->is_array() ? "events.syslog[" + std::to_string(i) + "]" : "events.syslog";
+    c.check_keys(st, {"address", "protocol", "facility", "app_name"}, context);
+    const std::string address = c.string(st, "address", context, true, st.source());
+    events::SyslogOutputConfig item;
+    if (!address.empty()) {
+      auto parsed = events::parse_syslog_address(address);
+      if (!parsed) {
+        c.error(st.get("address")->source(),
+                context + ".address \"" + address + "\" is not host:port: " + parsed.error());
+      } else {
+        item = *parsed;
+      }
+    }
+    const std::string protocol = c.string(st, "protocol", context, false, st.source());
+    if (protocol == "tcp") {
+      item.protocol = events::SyslogProtocol::Tcp;
+    } else if (!protocol.empty() && protocol != "udp") {
+      c.error(st.get("protocol")->source(), context + ".protocol \"" + protocol +
+                                                "\" is not a protocol: expected \"udp\" or "
+                                                "\"tcp\"");
+    }
+    const std::string facility = c.string(st, "facility", context, false, st.source());
+    if (!facility.empty()) {
+      auto parsed = events::parse_facility(facility);
+      if (!parsed) {
+        c.error(st.get("facility")->source(),
+                context + ".facility \"" + facility + "\" is unknown: " + parsed.error());
+      } else {
+        item.facility = *parsed;
+      }
+    }
+    if (st.get("app_name") != nullptr) {
+      const std::string app = c.string(st, "app_name", context, false, st.source());
+      if (auto ok = events::check_app_name(app); !ok && st.get("app_name")->is_string()) {
+        c.error(st.get("app_name")->source(), context + ".app_name \"" + app + "\" " + ok.error());
+      } else if (ok) {
+        item.app_name = app;
+      }
+    }
+    out.syslog.push_back(std::move(item));
   }
 }
 
@@ -469,6 +682,22 @@ void check_references(Checker& c, const toml::table& root, const Config& config)
     };
     check_names("block", group.block, false);
     check_names("allow", group.allow, true);
+    // GeoIP rules need their database: a rule that silently never matches is a hole.
+    const geoip::GeoipConfig& geo = config.policy.geoip;
+    for (const auto& [key, used, missing, db] :
+         {std::tuple<std::string_view, bool, bool, std::string_view>{
+              "block_countries", !group.block_countries.empty(), geo.country_db.empty(),
+              "country_db"},
+          {"flag_countries", !group.flag_countries.empty(), geo.country_db.empty(), "country_db"},
+          {"block_asns", !group.block_asns.empty(), geo.asn_db.empty(), "asn_db"}}) {
+      if (used && missing) {
+        const toml::node* node = gt != nullptr ? gt->get(key) : nullptr;
+        c.error(node != nullptr ? node->source() : where,
+                "group \"" + group.name + "\" " + std::string(key) +
+                    " needs a GeoIP database: set " + std::string(db) + " in [geoip]");
+      }
+    }
+    // (A blocked category's `asns` lists are checked when they are loaded: PolicySnapshot.)
   }
   const toml::node* def = root.get("default_group");
   if (def == nullptr) {
@@ -503,7 +732,7 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
   config.path = display_path;
   c.check_keys(root,
                {"default_group", "inspect", "events", "category", "group", "nfqueue", "firewall",
-                "dns", "control"},
+                "dns", "control", "geoip", "metrics", "run"},
                "the top level");
   if (const auto* def = root.get("default_group"); def != nullptr && def->is_string()) {
     config.policy.default_group = **def->as_string();
@@ -529,11 +758,7 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
   }
   if (const toml::node* node = root.get("events")) {
     if (const toml::table* t = node->as_table()) {
-      c.check_keys(*t, {"path", "log_allowed", "sensor"}, "[events]");
-      const std::string path = c.string(*t, "path", "events", false, t->source());
-      config.events.path = path.empty() ? "" : c.resolve(path);
-      config.events.log_allowed = c.boolean(*t, "log_allowed", "events", false);
-      config.events.sensor = c.string(*t, "sensor", "events", false, t->source());
+      parse_events(c, *t, config.events);
     } else {
       c.error(node->source(), "events must be a table: write [events]");
     }
@@ -560,6 +785,27 @@ Result<Config, std::vector<std::string>> parse_config(std::string_view text,
       config.control.socket = path.empty() ? "" : c.resolve(path);
     } else {
       c.error(node->source(), "control must be a table: write [control]");
+    }
+  }
+  if (const toml::node* node = root.get("metrics")) {
+    if (const toml::table* t = node->as_table()) {
+      parse_metrics(c, *t, config.metrics);
+    } else {
+      c.error(node->source(), "metrics must be a table: write [metrics]");
+    }
+  }
+  if (const toml::node* node = root.get("run")) {
+    if (const toml::table* t = node->as_table()) {
+      parse_run(c, *t, config.run);
+    } else {
+      c.error(node->source(), "run must be a table: write [run]");
+    }
+  }
+  if (const toml::node* node = root.get("geoip")) {
+    if (const toml::table* t = node->as_table()) {
+      parse_geoip(c, *t, config.policy.geoip);
+    } else {
+      c.error(node->source(), "geoip must be a table: write [geoip]");
     }
   }
   if (const toml::node* node = root.get("firewall")) {

@@ -9,23 +9,22 @@
 #include <vector>
 
 #include "base/result.h"
+#include "filter/app/drop_privileges.h"
 #include "filter/datapath/dnsproxy/dns_proxy_config.h"
 #include "filter/datapath/firewall/firewall_config.h"
 #include "filter/datapath/nfqueue/nfqueue_config.h"
+#include "filter/events/events_config.h"
 #include "filter/inspect/inspect_config.h"
 #include "filter/inspect/policy_spec.h"
+#include "filter/metrics/metrics_config.h"
 
 namespace egressguard::app {
 
 // [inspect]: bounds of the inspection core (filter/inspect/inspect_config.h).
 using InspectConfig = inspect::InspectConfig;
 
-// [events]
-struct EventsConfig {
-  std::string path;  // JSON lines file; empty = none unless given on the command line
-  bool log_allowed = false;
-  std::string sensor;  // sensor name in events; defaults to the host name
-};
+// [events]: outputs, rotation, aggregation (filter/events/events_config.h).
+using EventsConfig = events::EventsConfig;
 
 // [control]: the daemon's Unix control socket (reload, stats).
 struct ControlConfig {
@@ -41,6 +40,8 @@ struct Config {
   firewall::FirewallConfig firewall;  // [firewall]: `egressguard firewall` generation
   dnsproxy::DnsProxyConfig dns;       // [dns]: the DNS proxy datapath (`egressguard run`)
   ControlConfig control;              // [control]
+  metrics::MetricsConfig metrics;     // [metrics]: Prometheus endpoint (docs/operators.md)
+  RunConfig run;                      // [run]: user and group after start-up
 };
 
 // Reads and validates `path`. List paths are resolved against the config file's folder.

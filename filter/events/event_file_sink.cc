@@ -1,36 +1,32 @@
 #include "filter/events/event_file_sink.h"
 
-#include <cerrno>
-#include <cstring>
+#include <cstdio>
 
 namespace egressguard::events {
 
-Result<std::unique_ptr<EventFileSink>, std::string> EventFileSink::open(const std::string& path,
+Result<std::unique_ptr<EventFileSink>, std::string> EventFileSink::open(const EventsConfig& config,
                                                                         bool log_allowed,
                                                                         std::string sensor,
                                                                         std::string datapath) {
   std::unique_ptr<EventFileSink> sink(new EventFileSink());
-  sink->path_ = path;
+  sink->path_ = config.path;
   sink->log_allowed_ = log_allowed;
-  sink->sensor_ = std::move(sensor);
   sink->datapath_ = std::move(datapath);
-  if (path == "-") {
-    sink->file_ = stdout;
-  } else if (!path.empty()) {
-    sink->file_ = std::fopen(path.c_str(), "a");
-    if (sink->file_ == nullptr) {
-      return fail(path + ": cannot open for writing events: " + std::strerror(errno));
+  if (!config.path.empty() || config.to_stdout || !config.syslog.empty()) {
+    EventPipelineOptions options;
+    options.sensor = std::move(sensor);
+    options.synchronous = true;
+    options.background_housekeeping = false;
+    auto pipeline = EventPipeline::open(config, std::move(options));
+    if (!pipeline) {
+      return fail(std::move(pipeline).error());
     }
-    sink->owns_file_ = true;
+    sink->pipeline_ = std::move(*pipeline);
   }
   return sink;
 }
 
-EventFileSink::~EventFileSink() {
-  if (owns_file_ && file_ != nullptr) {
-    std::fclose(file_);
-  }
-}
+EventFileSink::~EventFileSink() = default;
 
 void EventFileSink::on_flow_new(std::uint32_t group) {
   if (group >= groups_.size()) {
@@ -57,25 +53,24 @@ void EventFileSink::on_observation(const inspect::Observation& o) {
       ++g.blocks_by_category[o.policy->categories()[o.decision.reason.category].name];
     }
   }
-  if (file_ == nullptr || (!blocked && !log_allowed_)) {
+  if (!pipeline_ || (!blocked && !log_allowed_)) {
     return;
   }
-  line_.clear();
-  append_event_json(line_, o, EventContext{sensor_, datapath_});
-  line_.push_back('\n');
-  if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) {
-    write_failed_ = true;
-  }
-  ++events_;
+  static_cast<void>(pipeline_->submit(o, datapath_));
 }
 
 Result<void, std::string> EventFileSink::flush() {
-  if (file_ != nullptr && std::fflush(file_) != 0) {
-    write_failed_ = true;
+  if (!pipeline_) {
+    return {};
   }
-  if (write_failed_) {
-    return fail((path_ == "-" ? std::string("stdout") : path_) +
-                ": writing events failed: " + std::strerror(errno));
+  pipeline_->close();
+  for (const auto& output : pipeline_->outputs()) {
+    const OutputCounters c = output->counters();
+    if (c.dropped_write_error != 0) {
+      const std::string where = output->name() == "file" ? path_ : std::string(output->name());
+      return fail(where + ": writing events failed: " + std::to_string(c.dropped_write_error) +
+                  " event(s) lost: " + output->last_error());
+    }
   }
   return {};
 }

@@ -1,11 +1,10 @@
-// ObservationSink for the passive commands: writes events as JSON lines to a file or stdout and
-// keeps the per-group summary (flows, names, blocks by category) that `scan` and `monitor`
-// print at the end. Synchronous: the passive datapath has no packet deadline. The daemon's
-// asynchronous sinks (rotation, syslog) come with the event-sink issue.
+// ObservationSink for the passive commands: writes events through a synchronous EventPipeline
+// (the same file output, rotation, aggregation and syslog as the daemon) and keeps the per-group
+// summary (flows, names, blocks by category) that `scan` and `monitor` print at the end.
+// Synchronous: the passive datapath has no packet deadline.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,14 +12,16 @@
 
 #include "base/result.h"
 #include "filter/events/event_json.h"
+#include "filter/events/event_pipeline.h"
+#include "filter/events/events_config.h"
 #include "filter/inspect/observation.h"
 
 namespace egressguard::events {
 
 class EventFileSink : public inspect::ObservationSink {
  public:
-  // `path` "-" is stdout; empty writes no events (summary only).
-  static Result<std::unique_ptr<EventFileSink>, std::string> open(const std::string& path,
+  // `config.path` "-" is stdout; empty (and no other output) writes no events (summary only).
+  static Result<std::unique_ptr<EventFileSink>, std::string> open(const EventsConfig& config,
                                                                   bool log_allowed,
                                                                   std::string sensor,
                                                                   std::string datapath);
@@ -31,10 +32,12 @@ class EventFileSink : public inspect::ObservationSink {
   void on_observation(const inspect::Observation& observation) override;
   void on_flow_new(std::uint32_t group) override;
 
-  // Flushes the events; false when a write failed (disk full ...), with the reason.
+  // Writes out every event (and closes the outputs); an error when one was lost (disk full ...).
   Result<void, std::string> flush();
   std::string summary(const inspect::PolicySnapshot& policy) const;
-  std::uint64_t events_written() const noexcept { return events_; }
+  std::uint64_t events_written() const noexcept {
+    return pipeline_ ? pipeline_->counters().written : 0;
+  }
 
  private:
   EventFileSink() = default;
@@ -47,15 +50,10 @@ class EventFileSink : public inspect::ObservationSink {
     std::map<std::string, std::uint64_t> blocks_by_category;
   };
 
-  std::FILE* file_ = nullptr;
-  bool owns_file_ = false;
+  std::unique_ptr<EventPipeline> pipeline_;
   bool log_allowed_ = false;
-  bool write_failed_ = false;
   std::string path_;
-  std::string sensor_;
   std::string datapath_;
-  std::string line_;
-  std::uint64_t events_ = 0;
   std::vector<GroupSummary> groups_;
 };
 

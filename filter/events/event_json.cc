@@ -159,8 +159,46 @@ void append_event_json(std::string& out, const inspect::Observation& o,
       append_key(out, "jurisdiction");
       append_json_string(out, category.jurisdiction);
     }
+  } else if (policy != nullptr && inspect::is_address_rule(o.decision.reason.kind)) {
+    // A GeoIP/ASN rule of the group, or an IP list of a blocked category.
+    const inspect::Reason& reason = o.decision.reason;
+    const bool listed = reason.kind == inspect::ReasonKind::IpList &&
+                        reason.ip_list < policy->ip_lists().size() &&
+                        reason.category < policy->categories().size();
+    append_key(out, "category");
+    if (listed) {
+      append_json_string(out, policy->categories()[reason.category].name);
+    } else {
+      out += "null";
+    }
+    append_key(out, "rule");
+    append_json_string(out, inspect::rule_text(*policy, o.decision));
+    if (listed) {
+      append_key(out, "list");
+      append_json_string(out, policy->ip_lists()[reason.ip_list].list.path);
+      append_key(out, "line");
+      append_uint(out, reason.line);
+    } else {
+      out += ",\"list\":null,\"line\":null";
+    }
   } else {
     out += ",\"category\":null,\"rule\":null,\"list\":null,\"line\":null";
+  }
+  // The destination's GeoIP data ([geoip] databases), whenever they know the address.
+  geoip::GeoInfo geo;
+  if (policy != nullptr && policy->lookup_geo(o.dst, geo)) {
+    if (geo.has_country()) {
+      append_key(out, "dest_country");
+      append_json_string(out, geo.country_code());
+    }
+    if (geo.has_asn()) {
+      append_key(out, "dest_asn");
+      append_uint(out, geo.asn);
+      if (geo.org_size != 0) {
+        append_key(out, "dest_as_org");
+        append_json_string(out, geo.as_org());
+      }
+    }
   }
   if (policy != nullptr) {
     append_key(out, "policy_version");
@@ -175,6 +213,9 @@ void append_event_json(std::string& out, const inspect::Observation& o,
       out += ",";
     }
     append_json_string(out, names[i]);
+  }
+  if (o.decision.reason.kind == inspect::ReasonKind::GeoFlag) {
+    out += n > 0 ? ",\"geo_flag\"" : "\"geo_flag\"";
   }
   out += "]}";
 }

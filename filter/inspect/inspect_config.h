@@ -15,8 +15,9 @@ struct InspectConfig {
   // Client bytes buffered per flow to find a name (TLS ClientHello, HTTP headers, DNS over TCP
   // message, QUIC CRYPTO stream). Post-quantum ClientHellos need a few KB.
   std::uint32_t stream_bytes = 16384;
-  // All reassembly buffers together. When exhausted a flow is flagged truncated, counted in
-  // reassembly_drops and decided without a name; nothing grows beyond this.
+  // All reassembly buffers together. When exhausted, the flow that has held its buffer longest
+  // gives it up (flagged truncated, counted in reassembly_drops, decided without a name), so a
+  // flood of incomplete ClientHellos cannot starve new flows; nothing grows beyond this.
   std::uint64_t reassembly_memory = std::uint64_t{64} << 20;
   // Client packets carrying payload examined per flow before it is decided without a name.
   // DNS flows are never capped: every query is a name.

@@ -246,6 +246,7 @@ Inspector::Inspector(const PolicyStore& store, const InspectConfig& config, Obse
   }
   interfaces_.reserve(kMaxInterfaces);
   interfaces_.emplace_back();
+  owners_.resize(std::max<std::size_t>(2, 2 * std::size_t{pool_.capacity()}));
   refresh_policy();
 }
 
@@ -553,13 +554,51 @@ void Inspector::reset_flow(Flow& flow) noexcept {
 std::uint32_t Inspector::acquire_buffer(Flow& flow) noexcept {
   assert(flow.buffer == kNoBuffer);
   flow.buffer = pool_.acquire();
+  if (flow.buffer == kNoBuffer && steal_buffer()) {
+    flow.buffer = pool_.acquire();
+  }
   if (flow.buffer == kNoBuffer) {
     ++stats_.reassembly_drops;
     flow.flags |= kFlagTruncated;
+  } else {
+    if (owners_size_ == owners_.size()) {
+      // Full: keep only the entries whose flow still holds that buffer (at most the pool's
+      // capacity, half the ring), in order.
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < owners_size_; ++i) {
+        const BufferOwner o = owners_[(owners_head_ + i) % owners_.size()];
+        if (o.flow->in_use && o.flow->flow_id == o.flow_id && o.flow->buffer == o.buffer) {
+          owners_[(owners_head_ + kept++) % owners_.size()] = o;
+        }
+      }
+      owners_size_ = kept;
+    }
+    owners_[(owners_head_ + owners_size_++) % owners_.size()] =
+        BufferOwner{&flow, flow.flow_id, flow.buffer};
   }
   stats_.reassembly_bytes_in_use = pool_.bytes_in_use();
   stats_.reassembly_bytes_reserved = pool_.bytes_reserved();
   return flow.buffer;
+}
+
+bool Inspector::steal_buffer() noexcept {
+  while (owners_size_ > 0) {
+    const BufferOwner o = owners_[owners_head_];
+    owners_head_ = (owners_head_ + 1) % owners_.size();
+    --owners_size_;
+    Flow& victim = *o.flow;
+    if (!victim.in_use || victim.flow_id != o.flow_id || victim.buffer != o.buffer) {
+      continue;  // that flow released this buffer already
+    }
+    ++stats_.reassembly_drops;
+    if (!victim.done) {
+      victim.flags |= kFlagTruncated;
+      finish_unnamed(victim, victim.app, {}, nullptr, last_ts_us_);
+    }
+    release_buffer(victim);
+    return true;
+  }
+  return false;
 }
 
 void Inspector::release_buffer(Flow& flow) noexcept {
@@ -1269,7 +1308,12 @@ Decision Inspector::decide_named(Flow& flow, AppProto app, std::string_view raw_
                                  std::string_view decide_name, std::uint32_t extra_flags,
                                  std::string_view alpn, std::uint16_t qtype,
                                  const PacketContext* ctx) noexcept {
-  const Decision decision = snapshot_->decide_raw_name(decide_name, flow.group);
+  Decision decision = snapshot_->decide_raw_name(decide_name, flow.group);
+  if ((extra_flags & kFlagIpLiteral) != 0 && app != AppProto::Dns &&
+      decision.reason.kind != ReasonKind::Rule) {
+    // An IP literal is no name: the destination's GeoIP/ASN rules decide.
+    decision = snapshot_->decide_address(flow.client_is_a ? flow.key.b : flow.key.a, flow.group);
+  }
   ++stats_.names[static_cast<std::size_t>(app)];
   count_decision(decision);
   flow.named = true;
@@ -1321,12 +1365,16 @@ void Inspector::finish_unnamed(Flow& flow, AppProto app, std::string_view alpn,
     flow.app = app;
   }
   if (!flow.named) {
-    flow.decision = snapshot_->decide_unnamed(flow.group < snapshot_->groups().size()
+    // No name: the destination's GeoIP/ASN rules decide (decide_address).
+    flow.decision = snapshot_->decide_address(flow.client_is_a ? flow.key.b : flow.key.a,
+                                              flow.group < snapshot_->groups().size()
                                                   ? flow.group
                                                   : snapshot_->resolve_group(SourceIdentity{}));
     count_decision(flow.decision);
     if (app == AppProto::Tls || app == AppProto::Quic) {
       ++stats_.unnamed_flows;
+      observe(flow, app, {}, alpn, 0, flow.decision, ctx, now_us);
+    } else if (is_address_rule(flow.decision.reason.kind)) {
       observe(flow, app, {}, alpn, 0, flow.decision, ctx, now_us);
     }
   }

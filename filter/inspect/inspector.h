@@ -136,6 +136,10 @@ class Inspector {
                       std::uint64_t now_us) noexcept;
   void release_buffer(Flow& flow) noexcept;
   std::uint32_t acquire_buffer(Flow& flow) noexcept;
+  // The pool is exhausted: ends the flow that has held its buffer longest (decided without a
+  // name, truncated, counted in reassembly_drops) and frees that buffer. False when none holds
+  // one. Without this a flood of half ClientHellos would leave no buffer for real ones.
+  bool steal_buffer() noexcept;
   void count_decision(const Decision& decision) noexcept;
   void observe(const Flow& flow, AppProto app, std::string_view name, std::string_view alpn,
                std::uint16_t qtype, const Decision& decision, const PacketContext* ctx,
@@ -170,6 +174,17 @@ class Inspector {
   std::vector<std::uint8_t> quic_scratch_;
   parse::DnsNameBuffer dns_name_{};
   std::array<char, 256> alpn_text_{};
+
+  // Buffer holders, oldest first (a ring of 2 x the pool's capacity, allocated once; entries
+  // whose flow no longer holds that buffer are skipped, and dropped when the ring is full).
+  struct BufferOwner {
+    Flow* flow = nullptr;  // flow chunks never move
+    std::uint64_t flow_id = 0;
+    std::uint32_t buffer = kNoBuffer;
+  };
+  std::vector<BufferOwner> owners_;
+  std::size_t owners_head_ = 0;
+  std::size_t owners_size_ = 0;
 };
 
 }  // namespace egressguard::inspect

@@ -3,7 +3,8 @@
 //
 // Precedence, in one sentence (DESIGN section 3): the most specific matching rule among the
 // group's blocked categories and its exceptions decides; at equal specificity allow beats block;
-// no rule means allow.
+// no rule means allow. Flows without a name (and DNS answer addresses) are decided by the
+// group's GeoIP/ASN rules instead (decide_address); domain rules beat GeoIP rules.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,9 @@
 #include "domains/snapshot.h"
 #include "filter/inspect/groups.h"
 #include "filter/inspect/policy_spec.h"
+#include "filter/parse/ip_address.h"
+#include "geoip/geo_databases.h"
+#include "geoip/ip_list.h"
 
 namespace egressguard::inspect {
 
@@ -33,6 +37,11 @@ enum class ReasonKind : std::uint8_t {
   Rule,     // a domain rule decided (rule/list/line/category are set)
   NoName,   // nothing to match yet (no name visible); allowed until IP rules decide
   BadName,  // the name from the network could not be normalised
+  // decide_address: the destination of a flow without a name, or a DNS answer address.
+  GeoCountry,  // in one of the group's block_countries (block)
+  GeoAsn,      // in one of the group's block_asns (block)
+  IpList,      // an ASN or prefix of an IP list of a blocked category (ip_list/rule/line set)
+  GeoFlag,     // in one of the group's flag_countries: allowed, flagged in the event
 };
 std::string_view describe(ReasonKind kind) noexcept;
 
@@ -45,7 +54,15 @@ struct Reason {
   std::uint32_t line = 0;             // line of the rule in its list
   std::uint32_t category = kNoIndex;  // index into PolicySnapshot::categories()
   bool exception = false;             // the rule is an allow exception
+  std::uint32_t ip_list = kNoIndex;   // ReasonKind::IpList: index into PolicySnapshot::ip_lists()
+  std::uint32_t geo_value = 0;        // GeoAsn: the ASN; GeoCountry, GeoFlag: pack_country
 };
+
+// True for the reasons decide_address gives from a GeoIP/ASN/IP-list rule.
+inline bool is_address_rule(ReasonKind kind) noexcept {
+  return kind == ReasonKind::GeoCountry || kind == ReasonKind::GeoAsn ||
+         kind == ReasonKind::IpList || kind == ReasonKind::GeoFlag;
+}
 
 struct Decision {
   Verdict verdict = Verdict::Allow;
@@ -59,9 +76,45 @@ struct Decision {
   }
 };
 
+// A country code packed for sorted search: 'C' << 8 | 'N'.
+inline std::uint16_t pack_country(char a, char b) noexcept {
+  return static_cast<std::uint16_t>(static_cast<unsigned char>(a) << 8U |
+                                    static_cast<unsigned char>(b));
+}
+
+// A group's address rules, compiled: sorted for binary search, no allocation to decide.
+struct AddressRules {
+  struct Asn {
+    std::uint32_t asn = 0;
+    std::uint32_t ip_list = kNoIndex;  // kNoIndex: the group's own block_asns
+    std::uint32_t entry = 0;           // index into the IP list's entries
+  };
+  struct Prefix {
+    geoip::IpPrefix prefix;
+    std::uint32_t ip_list = 0;
+    std::uint32_t entry = 0;
+  };
+  std::vector<std::uint16_t> block_countries;  // pack_country, sorted
+  std::vector<std::uint16_t> flag_countries;   // pack_country, sorted
+  std::vector<Asn> block_asns;                 // sorted by asn
+  std::vector<Prefix> block_prefixes;          // IP-list prefixes, in list order
+
+  bool empty() const noexcept {
+    return block_countries.empty() && flag_countries.empty() && block_asns.empty() &&
+           block_prefixes.empty();
+  }
+};
+
 struct CompiledGroup {
   GroupSpec spec;
   std::vector<domains::ListUse> uses;  // per list id
+  AddressRules address;
+};
+
+// An IP list a category names (`asns`), loaded.
+struct LoadedIpList {
+  geoip::IpList list;
+  std::uint32_t category = kNoIndex;
 };
 
 class PolicySnapshot {
@@ -76,6 +129,13 @@ class PolicySnapshot {
   Decision decide_raw_name(std::string_view raw, std::uint32_t group) const noexcept;
   // A flow without a name so far.
   Decision decide_unnamed(std::uint32_t group) const noexcept;
+  // A flow that ends without a name (IP literal, no SNI, unknown protocol) to `address`, or a DNS
+  // answer address: the group's IP-list prefixes, then ASNs (block_asns and its categories' IP
+  // lists), then block_countries, then flag_countries; decide_unnamed when none applies.
+  Decision decide_address(const parse::IpAddress& address, std::uint32_t group) const noexcept;
+  // The GeoIP databases' view of `address`; false when no database knows it (or none is
+  // configured). No allocation.
+  bool lookup_geo(const parse::IpAddress& address, geoip::GeoInfo& out) const noexcept;
 
   std::uint32_t resolve_group(const SourceIdentity& source) const noexcept {
     return static_cast<std::uint32_t>(resolver_.resolve(source));
@@ -91,6 +151,9 @@ class PolicySnapshot {
   const ListSpec& list(std::uint32_t list) const noexcept { return *lists_[list]; }
   std::size_t list_count() const noexcept { return lists_.size(); }
   std::uint64_t version() const noexcept { return version_; }
+  // Null when no [geoip] database is configured.
+  const geoip::GeoDatabases* geo() const noexcept { return geo_.get(); }
+  const std::vector<LoadedIpList>& ip_lists() const noexcept { return ip_lists_; }
 
  private:
   PolicySnapshot() = default;
@@ -103,6 +166,8 @@ class PolicySnapshot {
   std::vector<CompiledGroup> groups_;
   GroupResolver resolver_;
   std::uint64_t version_ = 0;
+  std::shared_ptr<const geoip::GeoDatabases> geo_;
+  std::vector<LoadedIpList> ip_lists_;
 };
 
 // Publishes the current PolicySnapshot to the packet threads. Readers wait at most for a pointer
@@ -133,7 +198,8 @@ class PolicyStore {
 };
 
 // The decisive rule as written, in list-syntax-neutral form: "www.x.com" (exact), "*.x.com"
-// (the name and its subdomains), "*.x.com (subdomains only)"; empty when no rule decided.
+// (the name and its subdomains), "*.x.com (subdomains only)"; for address rules "AS396986",
+// "71.18.0.0/16" (IP list), "country CN"; empty when no rule decided.
 std::string rule_text(const PolicySnapshot& policy, const Decision& decision);
 
 }  // namespace egressguard::inspect

@@ -10,6 +10,7 @@
 
 #include "domains/list_loader.h"
 #include "filter/inspect/groups.h"
+#include "geoip/geoip_config.h"
 
 namespace egressguard::inspect {
 
@@ -30,6 +31,9 @@ struct CategorySpec {
   std::vector<std::string> sources;
   std::string reviewed;
   std::vector<ListSpec> lists;
+  // `asns = ["ip/tiktok.txt"]`: IP list files (geoip/ip_list.h: ASNs and prefixes), resolved like
+  // list paths. A group that blocks the category blocks these for flows without a name.
+  std::vector<std::string> ip_lists;
 };
 
 // How the inline datapath (NFQUEUE) stops a blocked flow of an enforcing group.
@@ -50,12 +54,18 @@ struct GroupSpec {
   // that the group's TLS keeps a visible SNI; answer the anti-bypass names (docs/dns-proxy.md).
   bool strip_ech = false;
   bool anti_bypass = true;
+  // GeoIP rules for flows without a name and for DNS answer addresses ([geoip] databases):
+  // ISO 3166-1 alpha-2 codes, upper case; flagged countries are allowed but marked in events.
+  std::vector<std::string> block_countries;
+  std::vector<std::string> flag_countries;
+  std::vector<std::uint32_t> block_asns;
 };
 
 struct PolicySpec {
   std::vector<CategorySpec> categories;
   std::vector<GroupSpec> groups;  // in match order: the first group a source matches wins
   std::string default_group;
+  geoip::GeoipConfig geoip;  // [geoip]: opened by PolicySnapshot::build
 };
 
 }  // namespace egressguard::inspect

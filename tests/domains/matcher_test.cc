@@ -275,18 +275,46 @@ TEST(Matcher, HandlesLongAndManyLabelNames) {
   EXPECT_EQ(parent.labels, 2);
 }
 
-// Cross-checks the table against a naive reference on random names from a small alphabet, so
-// that many names share suffixes and fingerprints collide in home slots.
-TEST(Matcher, AgreesWithANaiveReference) {
-  std::mt19937 engine(12345);
+// Every label count from 1 to 80 (lookups take a fast path up to some count, a general one
+// past it, and a third past 64): a deep exact rule and a shallow suffix rule both answer.
+TEST(Matcher, AnswersAtEveryLabelCount) {
+  std::vector<Rule> rules = {rule("b.example", RuleKind::Suffix, Action::Block, 0, 1)};
+  std::vector<std::string> names;
+  std::string name = "example";
+  for (std::uint32_t labels = 2; labels <= 80; ++labels) {
+    name = (labels % 3 == 0 ? "cc" : "b") + std::string(".") + name;
+    names.push_back(name);
+    if (labels % 5 == 0) {
+      rules.push_back(rule(name, RuleKind::Exact, Action::Allow, 0, labels));
+    }
+  }
+  const Matcher matcher = Matcher::compile(rules);
+  const ListUse uses[] = {kApply};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto labels = static_cast<std::uint32_t>(i + 2);
+    SCOPED_TRACE(names[i]);
+    const Match m = matcher.lookup(names[i], uses);
+    ASSERT_TRUE(m.matched);
+    if (labels % 5 == 0) {
+      EXPECT_EQ(m.action, Action::Allow);
+      EXPECT_EQ(m.labels, labels);
+    } else {
+      EXPECT_EQ(m.action, Action::Block);
+      EXPECT_EQ(m.labels, 2);
+    }
+  }
+}
+
+// Cross-checks the table against a naive reference on random names made of `labels`.
+void check_against_naive_reference(const std::vector<std::string>& labels, std::uint32_t seed) {
+  std::mt19937 engine(seed);
   const auto next = [&engine](unsigned n) { return static_cast<std::uint32_t>(engine() % n); };
-  const char* labels[] = {"a", "b", "c", "ab", "ba", "com", "x-y", "_t"};
   const auto random_name = [&](int max_labels) {
     std::string name;
     const int count = 1 + static_cast<int>(next(static_cast<unsigned>(max_labels)));
     for (int i = 0; i < count; ++i) {
       name += (i == 0 ? "" : ".");
-      name += labels[next(8)];
+      name += labels[next(static_cast<unsigned>(labels.size()))];
     }
     return name;
   };
@@ -335,6 +363,21 @@ TEST(Matcher, AgreesWithANaiveReference) {
       EXPECT_EQ(1 + std::count(info.name.begin(), info.name.end(), '.'), best_labels);
     }
   }
+}
+
+// A small alphabet: many names share suffixes and fingerprints collide in home slots.
+TEST(Matcher, AgreesWithANaiveReference) {
+  check_against_naive_reference({"a", "b", "c", "ab", "ba", "com", "x-y", "_t"}, 12345);
+}
+
+// Labels of 1 to 17 bytes, so that suffixes start at every offset within a name's 8-byte words
+// (suffix hashes are built from words aligned to the name's end) and names of 1 to 7 bytes
+// take every short path.
+TEST(Matcher, AgreesWithANaiveReferenceAcrossWordBoundaries) {
+  check_against_naive_reference(
+      {"a", "bc", "def", "ghij", "klmno", "pqrstu", "vwxyz01", "23456789", "abcdefghi", "com",
+       "co-uk", "0123456789abcdef", "0123456789abcdefg", "x", "yz"},
+      54321);
 }
 
 TEST(Matcher, BatchLookupAgreesWithSingleLookups) {

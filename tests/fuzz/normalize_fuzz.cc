@@ -41,6 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   const auto strict = normalize_rule_name(input);
+  bool control = false;
+  for (const char c : input) {
+    control = control || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  }
+  if (strict && control) {
+    std::abort();  // a control byte never survives (libidn2 once cut a label at a NUL)
+  }
   if (strict) {
     // A rule name is also a valid network name, and normalising it again changes nothing.
     NameBuffer again;

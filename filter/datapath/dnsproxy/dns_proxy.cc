@@ -13,6 +13,7 @@
 
 #include <boost/asio.hpp>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "filter/datapath/dnsproxy/dns_message.h"
 
@@ -112,6 +113,14 @@ std::uint16_t get_id(const std::vector<std::uint8_t>& message) {
 void set_id(std::vector<std::uint8_t>& message, std::uint16_t id) {
   message[0] = static_cast<std::uint8_t>(id >> 8);
   message[1] = static_cast<std::uint8_t>(id & 0xffU);
+}
+
+// Monotonic nanoseconds for the decision latency (vDSO: no system call).
+std::uint64_t mono_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace
@@ -248,6 +257,7 @@ struct Worker {
   std::vector<std::unique_ptr<UpstreamSocket>> upstream_sockets;
   PendingTable pending;
   DnsProxyStats stats;
+  DnsLatency latency;
   std::uint32_t in_flight = 0;  // forwarded queries in flight (this worker's thread only)
   std::mt19937 random{std::random_device{}()};
   RecvBatch batch;
@@ -257,6 +267,8 @@ struct Worker {
     UdpListener* listener;
     udp::endpoint to;
     std::vector<std::uint8_t> data;
+    std::uint64_t received_ns;  // the query's receipt (mono_ns)
+    LatencyOutcome outcome;
   };
   struct UpstreamSend {
     std::size_t socket;
@@ -273,13 +285,19 @@ struct Worker {
   // Sends an answer to a UDP client without blocking (now, or at the end of the batch): a full
   // socket buffer drops the answer (the client retries), so no queue builds up.
   void send_to_client(UdpListener& listener, const udp::endpoint& to,
-                      std::vector<std::uint8_t> answer);
+                      std::vector<std::uint8_t> answer, std::uint64_t received_ns,
+                      LatencyOutcome outcome);
   void begin_batch() noexcept;
   void flush_sends();
+  // The query received at `received_ns` (mono_ns) is done: answered now, or dropped.
+  void observe(LatencyOutcome outcome, std::uint64_t received_ns,
+               std::uint64_t now_ns = mono_ns()) noexcept {
+    latency.observe(outcome, now_ns > received_ns ? now_ns - received_ns : 0);
+  }
 
   void receive(UdpListener& listener);
   void accept(std::size_t index);
-  void handle_udp(UdpListener& listener, ByteSpan query);
+  void handle_udp(UdpListener& listener, ByteSpan query, std::uint64_t received_ns);
 
   // Registers `transaction` for an answer from upstream `upstream` and sends `query` there with a
   // fresh random ID (written into `query`). Returns the key, or nullopt when nothing could be
@@ -408,12 +426,12 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
                          return;
                        }
                        self->arm_idle();
-                       self->handle();
+                       self->handle(mono_ns());
                        self->read_length();
                      });
   }
 
-  void handle();
+  void handle(std::uint64_t received_ns);
 
   // The client closed its side: finish the answers in flight, then close.
   void close_after_writes() {
@@ -468,6 +486,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
       : worker_(worker), deadline_(worker.io), try_timer_(worker.io) {}
 
   PendingQuery pending;
+  std::uint64_t received_ns = 0;        // the query's receipt (mono_ns), for the latency
   UdpListener* udp_listener = nullptr;  // UDP client: answer through this socket
   udp::endpoint udp_client;
   std::weak_ptr<TcpConnection> tcp_client;  // TCP client
@@ -480,7 +499,8 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     deadline_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
       if (!ec && !self->done_) {
         bump(self->worker_.stats.upstream_timeouts);
-        self->finish(self->worker_.core->servfail(self->pending, self->worker_.stats));
+        self->finish(self->worker_.core->servfail(self->pending, self->worker_.stats),
+                     LatencyOutcome::Servfail);
       }
     });
     try_upstream(0, false);
@@ -522,7 +542,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
       return;
     }
     if (index >= worker_.core->config().upstreams.size()) {
-      finish(worker_.core->servfail(pending, worker_.stats));
+      finish(worker_.core->servfail(pending, worker_.stats), LatencyOutcome::Servfail);
       return;
     }
     index_ = index;
@@ -625,7 +645,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     }
     auto answer = worker_.core->on_response(pending, data, worker_.stats);
     if (answer) {
-      finish(std::move(*answer));
+      finish(std::move(*answer), LatencyOutcome::Answered);
       return;
     }
     switch (answer.error()) {
@@ -649,7 +669,7 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     }
   }
 
-  void finish(std::vector<std::uint8_t> answer) {
+  void finish(std::vector<std::uint8_t> answer, LatencyOutcome outcome) {
     if (done_) {
       return;
     }
@@ -658,9 +678,12 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
     reset_sockets();
     deadline_.cancel();
     if (udp_listener != nullptr) {
-      worker_.send_to_client(*udp_listener, udp_client, std::move(answer));
+      worker_.send_to_client(*udp_listener, udp_client, std::move(answer), received_ns, outcome);
     } else if (auto connection = tcp_client.lock()) {
       connection->send(answer, true);
+      worker_.observe(outcome, received_ns);
+    } else {
+      worker_.observe(LatencyOutcome::Dropped, received_ns);  // the client went away
     }
   }
 
@@ -678,15 +701,17 @@ class Transaction : public std::enable_shared_from_this<Transaction> {
   bool done_ = false;
 };
 
-void TcpConnection::handle() {
+void TcpConnection::handle(std::uint64_t received_ns) {
   PendingQuery pending;
   QueryOutcome outcome =
       worker_.core->on_query(ByteSpan(message_), client_, pending, worker_.stats);
   switch (outcome.kind) {
     case QueryOutcome::Kind::Drop:
+      worker_.observe(LatencyOutcome::Dropped, received_ns);
       return;
     case QueryOutcome::Kind::Answer:
       send(outcome.answer, false);
+      worker_.observe(LatencyOutcome::Answered, received_ns);
       return;
     case QueryOutcome::Kind::Forward:
       break;
@@ -695,15 +720,17 @@ void TcpConnection::handle() {
   if (worker_.in_flight >= worker_.core->config().max_pending) {
     bump(worker_.stats.pending_overflow);
     send(worker_.core->servfail(pending, worker_.stats), true);
+    worker_.observe(LatencyOutcome::Servfail, received_ns);
     return;
   }
   auto transaction = std::make_shared<Transaction>(worker_);
   transaction->pending = std::move(pending);
+  transaction->received_ns = received_ns;
   transaction->tcp_client = weak_from_this();
   transaction->start();
 }
 
-void Worker::handle_udp(UdpListener& listener, ByteSpan query) {
+void Worker::handle_udp(UdpListener& listener, ByteSpan query, std::uint64_t received_ns) {
   ClientInfo client;
   client.ip = from_asio(listener.sender.address());
   client.port = listener.sender.port();
@@ -713,20 +740,24 @@ void Worker::handle_udp(UdpListener& listener, ByteSpan query) {
   QueryOutcome outcome = core->on_query(query, client, pending_query, stats);
   switch (outcome.kind) {
     case QueryOutcome::Kind::Drop:
+      observe(LatencyOutcome::Dropped, received_ns);
       return;
     case QueryOutcome::Kind::Answer:
-      send_to_client(listener, listener.sender, std::move(outcome.answer));
+      send_to_client(listener, listener.sender, std::move(outcome.answer), received_ns,
+                     LatencyOutcome::Answered);
       return;
     case QueryOutcome::Kind::Forward:
       break;
   }
   if (in_flight >= core->config().max_pending) {
     bump(stats.pending_overflow);
-    send_to_client(listener, listener.sender, core->servfail(pending_query, stats));
+    send_to_client(listener, listener.sender, core->servfail(pending_query, stats), received_ns,
+                   LatencyOutcome::Servfail);
     return;
   }
   auto transaction = std::make_shared<Transaction>(*this);
   transaction->pending = std::move(pending_query);
+  transaction->received_ns = received_ns;
   transaction->udp_listener = &listener;
   transaction->udp_client = listener.sender;
   transaction->start();
@@ -744,9 +775,10 @@ void Worker::receive(UdpListener& listener) {
     for (int round = 0; round < kBatchRounds; ++round) {
       int error = 0;
       const unsigned n = batch.receive(listener.socket.native_handle(), error);
+      const std::uint64_t received_ns = n > 0 ? mono_ns() : 0;  // once per batch
       for (unsigned i = 0; i < n; ++i) {
         batch.source(i, listener.sender);
-        handle_udp(listener, batch.message(i));
+        handle_udp(listener, batch.message(i), received_ns);
       }
       if (n < kBatch) {
         break;
@@ -804,13 +836,15 @@ std::optional<std::uint32_t> Worker::send_upstream(Transaction* transaction, std
 }
 
 void Worker::send_to_client(UdpListener& listener, const udp::endpoint& to,
-                            std::vector<std::uint8_t> answer) {
+                            std::vector<std::uint8_t> answer, std::uint64_t received_ns,
+                            LatencyOutcome outcome) {
   if (!batching) {
     ErrorCode ec;
     listener.socket.send_to(asio::buffer(answer), to, 0, ec);
+    observe(outcome, received_ns);
     return;
   }
-  client_sends.push_back(ClientSend{&listener, to, std::move(answer)});
+  client_sends.push_back(ClientSend{&listener, to, std::move(answer), received_ns, outcome});
 }
 
 void Worker::begin_batch() noexcept {
@@ -881,6 +915,10 @@ void Worker::flush_sends() {
       ++n;
     }
     send_all(listener->socket.native_handle(), headers.data(), n, [](unsigned) {});
+    const std::uint64_t now = mono_ns();  // once per sendmmsg
+    for (unsigned i = 0; i < n; ++i) {
+      observe(client_sends[begin + i].outcome, client_sends[begin + i].received_ns, now);
+    }
     begin += n;
   }
   client_sends.clear();
@@ -1137,6 +1175,14 @@ void DnsProxy::stop() {
 
 const std::vector<Endpoint>& DnsProxy::endpoints() const noexcept {
   return impl_->endpoints;
+}
+
+DnsLatencyCounts DnsProxy::latency() const {
+  DnsLatencyCounts out;
+  for (const auto& worker : impl_->workers) {
+    worker->latency.add_to(out);
+  }
+  return out;
 }
 
 DnsProxyCounters DnsProxy::counters() const {

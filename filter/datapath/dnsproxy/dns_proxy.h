@@ -50,6 +50,8 @@ class DnsProxy {
   const std::vector<Endpoint>& endpoints() const noexcept;
   // The counters summed over workers.
   DnsProxyCounters counters() const;
+  // The decision latency histograms summed over workers (any thread; each worker writes its own).
+  DnsLatencyCounts latency() const;
 
   struct Impl;
 

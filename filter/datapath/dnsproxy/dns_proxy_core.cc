@@ -53,11 +53,13 @@ class Inspection : public ResponseVisitor {
         cause_ = BlockCause::Cname;
       } else if (!would_block_) {
         would_block_ = true;
+        cause_ = BlockCause::Cname;
       } else {
         return;
       }
       decision_ = decision;
       cname_target_.assign(target);
+      has_address_ = false;
     }
   }
 
@@ -66,10 +68,26 @@ class Inspection : public ResponseVisitor {
       return;
     }
     const AnswerAddressContext context{&policy_, group_, pending_.qname, owner, cnames_};
-    if (hook_->on_answer_address(context, address) == inspect::Verdict::Block) {
-      blocked_ = true;
+    const inspect::Decision decision = hook_->decide_answer_address(context, address);
+    if (decision.verdict == inspect::Verdict::Block) {
+      if (decision.mode == inspect::Mode::Enforce) {
+        blocked_ = true;
+      } else if (!would_block_) {
+        would_block_ = true;
+      } else {
+        return;
+      }
       cause_ = BlockCause::Address;
-      decision_ = inspect::Decision{inspect::Verdict::Block, inspect::Mode::Enforce, group_, {}};
+      decision_ = decision;
+      decision_.group = group_;
+      cname_target_.clear();
+      address_ = address;
+      has_address_ = true;
+    } else if (decision.reason.kind == inspect::ReasonKind::GeoFlag && !flagged_) {
+      flagged_ = true;
+      flag_decision_ = decision;
+      flag_decision_.group = group_;
+      flag_address_ = address;
     }
   }
 
@@ -78,6 +96,11 @@ class Inspection : public ResponseVisitor {
   BlockCause cause() const noexcept { return cause_; }
   const inspect::Decision& decision() const noexcept { return decision_; }
   const std::string& cname_target() const noexcept { return cname_target_; }
+  // The answer address that decided (cause Address), else null.
+  const parse::IpAddress* address() const noexcept { return has_address_ ? &address_ : nullptr; }
+  // The first address in one of the group's flag_countries, else null.
+  const parse::IpAddress* flagged() const noexcept { return flagged_ ? &flag_address_ : nullptr; }
+  const inspect::Decision& flag_decision() const noexcept { return flag_decision_; }
 
  private:
   const inspect::PolicySnapshot& policy_;
@@ -86,9 +109,14 @@ class Inspection : public ResponseVisitor {
   AnswerAddressHook* hook_;
   bool blocked_ = false;
   bool would_block_ = false;
+  bool has_address_ = false;
+  bool flagged_ = false;
   BlockCause cause_ = BlockCause::Cname;
   inspect::Decision decision_;
   std::string cname_target_;
+  parse::IpAddress address_;
+  inspect::Decision flag_decision_;
+  parse::IpAddress flag_address_;
   std::vector<std::string> cnames_;  // for the hook
 };
 
@@ -105,6 +133,37 @@ void DnsProxyCounters::for_each(
 #define EGRESSGUARD_DNSPROXY_EACH(name) fn(#name, name);
   EGRESSGUARD_DNSPROXY_COUNTERS(EGRESSGUARD_DNSPROXY_EACH)
 #undef EGRESSGUARD_DNSPROXY_EACH
+}
+
+std::uint64_t DnsLatencyCounts::Series::count() const noexcept {
+  std::uint64_t n = 0;
+  for (const std::uint64_t b : buckets) {
+    n += b;
+  }
+  return n;
+}
+
+void DnsLatency::add_to(DnsLatencyCounts& out) const noexcept {
+  for (std::size_t o = 0; o < kLatencyOutcomeCount; ++o) {
+    const Histogram& h = by_outcome_[o];
+    DnsLatencyCounts::Series& series = out.by_outcome[o];
+    for (std::size_t i = 0; i < h.buckets.size(); ++i) {
+      series.buckets[i] += h.buckets[i].load(std::memory_order_relaxed);
+    }
+    series.sum_ns += h.sum_ns.load(std::memory_order_relaxed);
+  }
+}
+
+std::string_view describe(LatencyOutcome outcome) noexcept {
+  switch (outcome) {
+    case LatencyOutcome::Answered:
+      return "answered";
+    case LatencyOutcome::Servfail:
+      return "servfail";
+    case LatencyOutcome::Dropped:
+      break;
+  }
+  return "dropped";
 }
 
 std::string_view describe(BlockCause cause) noexcept {
@@ -147,18 +206,22 @@ std::vector<std::uint8_t> DnsProxyCore::answer_or_header(ByteSpan query,
   return header_only_answer(query, fallback_rcode);
 }
 
-void DnsProxyCore::emit(const ClientInfo& client, std::string_view qname, std::uint16_t qtype,
-                        const inspect::Decision& decision, const inspect::PolicySnapshot& policy,
-                        const DnsBlockInfo& info, DnsProxyStats& stats) const {
-  if (events_ == nullptr) {
-    return;
-  }
+inspect::Observation DnsProxyCore::observation(const ClientInfo& client, std::string_view qname,
+                                               std::uint16_t qtype,
+                                               const inspect::Decision& decision,
+                                               const inspect::PolicySnapshot& policy,
+                                               const parse::IpAddress* dest) const noexcept {
   inspect::Observation o;
   o.ts_us = now_us();
   o.src = client.ip;
   o.sport = client.port;
-  o.dst = client.local;
-  o.dport = client.local_port;
+  if (dest != nullptr) {
+    o.dst = *dest;  // an answer address decided: the event says which (dest_ip, dest_country)
+    o.dport = 0;
+  } else {
+    o.dst = client.local;
+    o.dport = client.local_port;
+  }
   o.l4 = client.tcp ? 6 : 17;
   o.app = inspect::AppProto::Dns;
   o.name = qname;
@@ -166,9 +229,29 @@ void DnsProxyCore::emit(const ClientInfo& client, std::string_view qname, std::u
   o.decision = decision;
   o.policy = &policy;
   o.flow_id = next_event_id_.fetch_add(1, std::memory_order_relaxed);
+  return o;
+}
+
+void DnsProxyCore::emit(const ClientInfo& client, std::string_view qname, std::uint16_t qtype,
+                        const inspect::Decision& decision, const inspect::PolicySnapshot& policy,
+                        const DnsBlockInfo& info, DnsProxyStats& stats,
+                        const parse::IpAddress* dest) const {
+  if (events_ == nullptr) {
+    return;
+  }
+  const inspect::Observation o = observation(client, qname, qtype, decision, policy, dest);
   if (!events_->on_dns_block(o, info)) {
     bump(stats.events_dropped);
   }
+}
+
+void DnsProxyCore::report_allow(const PendingQuery& pending, const inspect::Decision& decision,
+                                const parse::IpAddress* dest) const noexcept {
+  if (events_ == nullptr || !pending.policy) {
+    return;
+  }
+  events_->on_dns_allow(
+      observation(pending.client, pending.qname, pending.qtype, decision, *pending.policy, dest));
 }
 
 QueryOutcome DnsProxyCore::on_query(ByteSpan query, const ClientInfo& client, PendingQuery& pending,
@@ -278,6 +361,7 @@ QueryOutcome DnsProxyCore::on_query(ByteSpan query, const ClientInfo& client, Pe
   pending.group = group;
   pending.policy = std::move(policy);
   pending.client = client;
+  pending.decision = decision;
   out.kind = QueryOutcome::Kind::Forward;
   return out;
 }
@@ -316,6 +400,13 @@ Result<std::vector<std::uint8_t>, ResponseError> DnsProxyCore::on_response(
     options.udp_payload = config_.udp_payload;
     std::uint16_t ede = kEdeFiltered;
     std::string text = "filtered by egressguard: answer address";
+    if (const parse::IpAddress* address = inspection.address(); address != nullptr) {
+      text += " " + address->to_string();
+      const std::string rule = inspect::rule_text(policy, inspection.decision());
+      if (!rule.empty()) {
+        text += ", " + rule;
+      }
+    }
     if (inspection.cause() == BlockCause::Cname) {
       bump(stats.blocked_cname);
       ede = kEdeBlocked;
@@ -340,16 +431,20 @@ Result<std::vector<std::uint8_t>, ResponseError> DnsProxyCore::on_response(
     emit(pending.client, pending.qname, pending.qtype, inspection.decision(), policy,
          DnsBlockInfo{inspection.cause(), inspection.cname_target(), describe(config_.block_answer),
                       pending.edns ? ede : std::uint16_t{0}},
-         stats);
+         stats, inspection.address());
     std::vector<std::uint8_t> answer = answer_or_header(query, options, options.rcode, stats);
     answer[0] = static_cast<std::uint8_t>(pending.client_id >> 8);
     answer[1] = static_cast<std::uint8_t>(pending.client_id & 0xffU);
     return answer;
   }
+  // A question already reported as would-block (monitor group) is not reported again.
+  bool report = pending.decision.verdict == inspect::Verdict::Allow;
   if (inspection.would_block()) {
     bump(stats.monitor_would_block);
     emit(pending.client, pending.qname, pending.qtype, inspection.decision(), policy,
-         DnsBlockInfo{BlockCause::Cname, inspection.cname_target(), "forwarded", 0}, stats);
+         DnsBlockInfo{inspection.cause(), inspection.cname_target(), "forwarded", 0}, stats,
+         inspection.address());
+    report = false;
   }
 
   std::vector<std::uint8_t> answer;
@@ -357,7 +452,7 @@ Result<std::vector<std::uint8_t>, ResponseError> DnsProxyCore::on_response(
     auto stripped = strip_ech(response);
     if (!stripped) {
       bump(stats.ech_strip_failures);
-      return servfail(pending, stats);
+      return servfail_answer(pending, stats, report);
     }
     bump(stats.ech_stripped);
     answer = std::move(*stripped);
@@ -366,6 +461,18 @@ Result<std::vector<std::uint8_t>, ResponseError> DnsProxyCore::on_response(
   }
   answer[0] = static_cast<std::uint8_t>(pending.client_id >> 8);
   answer[1] = static_cast<std::uint8_t>(pending.client_id & 0xffU);
+  if (report) {
+    const parse::IpAddress* flagged = inspection.flagged();
+    if (flagged != nullptr && events_ != nullptr) {
+      const inspect::Observation o = observation(pending.client, pending.qname, pending.qtype,
+                                                 inspection.flag_decision(), policy, flagged);
+      if (!events_->on_dns_flag(o, DnsBlockInfo{BlockCause::Address, {}, "forwarded", 0})) {
+        bump(stats.events_dropped);
+      }
+    }
+    report_allow(pending, flagged != nullptr ? inspection.flag_decision() : pending.decision,
+                 flagged);
+  }
   if (!pending.client.tcp && answer.size() > pending.max_udp_answer) {
     bump(stats.truncated_to_client);
     AnswerOptions options;
@@ -383,6 +490,14 @@ Result<std::vector<std::uint8_t>, ResponseError> DnsProxyCore::on_response(
 
 std::vector<std::uint8_t> DnsProxyCore::servfail(const PendingQuery& pending,
                                                  DnsProxyStats& stats) const {
+  return servfail_answer(pending, stats, pending.decision.verdict == inspect::Verdict::Allow);
+}
+
+std::vector<std::uint8_t> DnsProxyCore::servfail_answer(const PendingQuery& pending,
+                                                        DnsProxyStats& stats, bool report) const {
+  if (report) {
+    report_allow(pending, pending.decision, nullptr);
+  }
   bump(stats.servfail);
   AnswerOptions options;
   options.rcode = kRcodeServFail;

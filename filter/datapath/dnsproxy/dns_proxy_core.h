@@ -94,13 +94,33 @@ struct DnsBlockInfo {
   std::uint16_t ede = 0;          // the Extended DNS Error info-code sent (0: none)
 };
 
-// Receives block events on worker threads: must be thread-safe and must not block (the app's
-// AsyncEventSink queues them for a writer thread). Returns false when the event was dropped.
+// Receives the proxy's decisions on worker threads: must be thread-safe and must not block (the
+// app's event pipeline queues them for a writer thread). The Observation is built on the
+// worker's stack: no allocation before a call; its views are valid during the call only.
 class DnsEventSink {
  public:
   virtual ~DnsEventSink() = default;
+  // A blocked query (enforced, or would-block in a monitor group). Returns false when the event
+  // was dropped.
   virtual bool on_dns_block(const inspect::Observation& observation,
                             const DnsBlockInfo& info) noexcept = 0;
+  // A query the proxy let through: its upstream answer was relayed (or SERVFAIL sent when no
+  // upstream answered), once per query. `decision` is the question's allow; when an answer
+  // address is in one of the group's flag_countries it is that address's decision (reason
+  // GeoFlag, `dst` the address). Queries reported by on_dns_block are not reported again. For
+  // counting: the default does nothing, and no event is formatted for it.
+  virtual void on_dns_allow(const inspect::Observation& observation) noexcept {
+    static_cast<void>(observation);
+  }
+  // An allowed answer that deserves an event: an address in one of the group's flag_countries
+  // (action allow, reason geo_flag, `dst` the address; `info`: cause Address, answer
+  // "forwarded"). Comes before on_dns_allow of the same query. The default hands it to
+  // on_dns_block, so that a sink writing block events writes this one too (its event_type
+  // follows the decision: "name").
+  virtual bool on_dns_flag(const inspect::Observation& observation,
+                           const DnsBlockInfo& info) noexcept {
+    return on_dns_block(observation, info);
+  }
 };
 
 // What the GeoIP hook sees for each A/AAAA record of an answer that is about to be allowed.
@@ -115,18 +135,92 @@ struct AnswerAddressContext {
 };
 inline constexpr std::size_t kMaxHookCnames = 8;
 
-// Answer addresses go through this hook (a later issue fills it with GeoIP/ASN rules). Called on
-// worker threads; must be thread-safe and must not block. Returning Block answers the query as
-// blocked (EDE 17 Filtered).
+// Answer addresses go through this hook (the app's GeoAnswerHook: GeoIP/ASN/IP-list rules, then
+// the firewall's learned sets). Called on worker threads; must be thread-safe and must not
+// block. The proxy calls decide_answer_address for every A/AAAA address of an answer until one
+// is blocked.
 class AnswerAddressHook {
  public:
   virtual ~AnswerAddressHook() = default;
+  // Old form, kept for hooks that only say yes or no: Block answers the query as blocked (EDE 17
+  // Filtered).
   virtual inspect::Verdict on_answer_address(const AnswerAddressContext& context,
                                              const parse::IpAddress& address) noexcept {
     static_cast<void>(context);
     static_cast<void>(address);
     return inspect::Verdict::Allow;
   }
+  // The decision for one answer address, with its reason (geo_country, geo_asn, ip_list,
+  // geo_flag): an enforced block answers the query as blocked (EDE 17) and the block event
+  // carries the reason, the rule and the address (dest_ip, dest_country, dest_asn); a block in
+  // a monitor group is reported as would-block and the answer relayed; an allow with reason
+  // GeoFlag is relayed and reported (DnsEventSink::on_dns_flag). The default maps
+  // on_answer_address: Block -> an enforced block without a reason (no_rule).
+  virtual inspect::Decision decide_answer_address(const AnswerAddressContext& context,
+                                                  const parse::IpAddress& address) noexcept {
+    inspect::Decision decision;
+    decision.group = context.group;
+    if (on_answer_address(context, address) == inspect::Verdict::Block) {
+      decision.verdict = inspect::Verdict::Block;
+      decision.mode = inspect::Mode::Enforce;
+    }
+    return decision;
+  }
+};
+
+// How one query ended, for the decision latency histogram.
+enum class LatencyOutcome : std::uint8_t {
+  Answered,  // an answer went to the client: made up (blocked, FORMERR ...) or an upstream's
+  Servfail,  // SERVFAIL: no upstream answered in time, or max_pending was reached
+  Dropped,   // no answer: an unreadable datagram, or the TCP client was gone
+};
+inline constexpr std::size_t kLatencyOutcomeCount = 3;
+// "answered" | "servfail" | "dropped"
+std::string_view describe(LatencyOutcome outcome) noexcept;
+
+// Decision latency bounds in nanoseconds (10 us .. 2.5 s): the same as the inline datapath's
+// (metrics::latency_buckets_ns), so that the two series of
+// egressguard_decision_latency_seconds compare bucket by bucket.
+inline constexpr std::array<std::uint64_t, 17> kLatencyBoundsNs = {
+    10'000,      25'000,      50'000,      100'000,       250'000,      500'000,
+    1'000'000,   2'500'000,   5'000'000,   10'000'000,    25'000'000,   50'000'000,
+    100'000'000, 250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000};
+
+// A plain copy of latency histograms (summed over workers): per outcome, per bucket (not
+// cumulative; the last is +Inf), the sum in nanoseconds.
+struct DnsLatencyCounts {
+  struct Series {
+    std::array<std::uint64_t, kLatencyBoundsNs.size() + 1> buckets{};
+    std::uint64_t sum_ns = 0;
+    std::uint64_t count() const noexcept;
+  };
+  std::array<Series, kLatencyOutcomeCount> by_outcome{};
+};
+
+// One worker's decision latency: time from a query's receipt (the recvmmsg batch or the TCP
+// read that brought it) to its answer being handed to the kernel. Written by its worker thread
+// only, so an observation is a relaxed load and store of one bucket and of the sum (no
+// read-modify-write, no lock, no allocation); any thread may read it (add_to).
+class DnsLatency {
+ public:
+  void observe(LatencyOutcome outcome, std::uint64_t nanoseconds) noexcept {
+    Histogram& h = by_outcome_[static_cast<std::size_t>(outcome)];
+    std::size_t i = 0;
+    while (i < kLatencyBoundsNs.size() && nanoseconds > kLatencyBoundsNs[i]) {
+      ++i;
+    }
+    h.buckets[i].store(h.buckets[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    h.sum_ns.store(h.sum_ns.load(std::memory_order_relaxed) + nanoseconds,
+                   std::memory_order_relaxed);
+  }
+  void add_to(DnsLatencyCounts& out) const noexcept;
+
+ private:
+  struct Histogram {
+    std::array<std::atomic<std::uint64_t>, kLatencyBoundsNs.size() + 1> buckets{};
+    std::atomic<std::uint64_t> sum_ns{0};
+  };
+  std::array<Histogram, kLatencyOutcomeCount> by_outcome_{};
 };
 
 // The client of one query, as the server saw it.
@@ -151,6 +245,7 @@ struct PendingQuery {
   std::uint32_t group = 0;
   std::shared_ptr<const inspect::PolicySnapshot> policy;
   ClientInfo client;
+  inspect::Decision decision;  // the question's (an allow, or a monitor group's would-block)
 };
 
 struct QueryOutcome {
@@ -193,7 +288,8 @@ class DnsProxyCore {
                                                                ByteSpan response,
                                                                DnsProxyStats& stats) const;
 
-  // SERVFAIL (EDE 22 with EDNS) for a query whose upstreams all failed or that timed out.
+  // SERVFAIL (EDE 22 with EDNS) for a query whose upstreams all failed or that timed out. An
+  // allowed question is reported to DnsEventSink::on_dns_allow.
   std::vector<std::uint8_t> servfail(const PendingQuery& pending, DnsProxyStats& stats) const;
 
   const DnsProxyConfig& config() const noexcept { return config_; }
@@ -203,9 +299,19 @@ class DnsProxyCore {
   std::vector<std::uint8_t> answer_or_header(ByteSpan query, const AnswerOptions& options,
                                              std::uint8_t fallback_rcode,
                                              DnsProxyStats& stats) const;
+  std::vector<std::uint8_t> servfail_answer(const PendingQuery& pending, DnsProxyStats& stats,
+                                            bool report) const;
+  // The event's Observation; `dest` (an answer address) replaces the listener as destination.
+  inspect::Observation observation(const ClientInfo& client, std::string_view qname,
+                                   std::uint16_t qtype, const inspect::Decision& decision,
+                                   const inspect::PolicySnapshot& policy,
+                                   const parse::IpAddress* dest) const noexcept;
   void emit(const ClientInfo& client, std::string_view qname, std::uint16_t qtype,
             const inspect::Decision& decision, const inspect::PolicySnapshot& policy,
-            const DnsBlockInfo& info, DnsProxyStats& stats) const;
+            const DnsBlockInfo& info, DnsProxyStats& stats,
+            const parse::IpAddress* dest = nullptr) const;
+  void report_allow(const PendingQuery& pending, const inspect::Decision& decision,
+                    const parse::IpAddress* dest) const noexcept;
 
   DnsProxyConfig config_;
   inspect::PolicyStore& store_;

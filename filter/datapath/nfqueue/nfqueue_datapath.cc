@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 #include <utility>
 
@@ -104,6 +105,7 @@ class NfqueueWorker {
 
   void run(const std::stop_token& stop) {
     std::uint64_t last_expire = now_us();
+    std::uint64_t last_publish = 0;
     std::uint64_t refresh_seen = refresh_requests_.load(std::memory_order_relaxed);
     while (!stop.stop_requested()) {
       pollfd pfd{fd_, POLLIN, 0};
@@ -121,8 +123,19 @@ class NfqueueWorker {
         last_expire = batch_ts_;
         inspector_.expire(batch_ts_);
       }
+      if (batch_ts_ - last_publish >= kPublishEveryUs) {
+        last_publish = batch_ts_;
+        publish_stats(false);
+      }
     }
     inspector_.flush();
+    publish_stats(true);
+  }
+
+  // The last copy of the Inspector's counters the worker published.
+  inspect::InspectStats inspect_stats() const {
+    const std::lock_guard<std::mutex> lock(published_mutex_);
+    return published_;
   }
 
   void request_refresh() noexcept { refresh_requests_.fetch_add(1, std::memory_order_relaxed); }
@@ -140,6 +153,20 @@ class NfqueueWorker {
   }
 
  private:
+  static constexpr std::uint64_t kPublishEveryUs = 100'000;
+
+  // Copies the Inspector's counters for inspect_stats(). A reader holding the lock makes the
+  // worker skip this round (it never waits), except for the final copy at stop.
+  void publish_stats(bool wait) {
+    std::unique_lock<std::mutex> lock(published_mutex_, std::defer_lock);
+    if (wait) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return;
+    }
+    published_ = inspector_.stats();
+  }
+
   static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -268,6 +295,8 @@ class NfqueueWorker {
   std::vector<char> buffer_;
   std::vector<std::pair<std::uint32_t, std::string>> interfaces_;
   std::atomic<std::uint64_t> refresh_requests_{0};
+  mutable std::mutex published_mutex_;
+  inspect::InspectStats published_;  // guarded by published_mutex_
 
   std::atomic<std::uint64_t> packets_{0}, allowed_{0}, dropped_{0}, rejected_{0}, undecided_{0},
       decode_errors_{0}, verdict_batches_{0}, enobufs_{0}, verdict_errors_{0};
@@ -319,6 +348,31 @@ void NfqueueDatapath::refresh_policy() noexcept {
   for (auto& worker : workers_) {
     worker->request_refresh();
   }
+}
+
+void add_inspect_stats(inspect::InspectStats& into, const inspect::InspectStats& from) noexcept {
+  std::size_t i = 0;
+  std::array<std::uint64_t*, 128> fields{};
+  // for_each_counter names every field once; walk both in the same order.
+  inspect::for_each_counter(into, [&](std::string_view, const std::uint64_t& value) {
+    if (i < fields.size()) {
+      fields[i++] = const_cast<std::uint64_t*>(&value);  // NOLINT: `into` is ours to change
+    }
+  });
+  std::size_t j = 0;
+  inspect::for_each_counter(from, [&](std::string_view, std::uint64_t value) {
+    if (j < i) {
+      *fields[j++] += value;
+    }
+  });
+}
+
+inspect::InspectStats NfqueueDatapath::inspect_stats() const {
+  inspect::InspectStats out;
+  for (const auto& worker : workers_) {
+    add_inspect_stats(out, worker->inspect_stats());
+  }
+  return out;
 }
 
 NfqueueStats NfqueueDatapath::stats() const noexcept {

@@ -16,8 +16,13 @@
 #include "filter/inspect/inspect_config.h"
 #include "filter/inspect/observation.h"
 #include "filter/inspect/policy.h"
+#include "filter/inspect/stats.h"
 
 namespace egressguard::nfqueue {
+
+// Adds `from` to `into`, field by field (gauges such as active_flows add up too: a sum over
+// workers).
+void add_inspect_stats(inspect::InspectStats& into, const inspect::InspectStats& from) noexcept;
 
 // Counters summed over the workers.
 struct NfqueueStats {
@@ -54,6 +59,10 @@ class NfqueueDatapath {
   void refresh_policy() noexcept;
 
   NfqueueStats stats() const noexcept;
+  // The workers' Inspector counters (inspect/stats.h), summed. Any thread; each worker publishes
+  // a copy of its own about every 100 ms and when it stops (a try-lock the worker never waits
+  // on, outside the packet loop), so the values trail by at most that.
+  inspect::InspectStats inspect_stats() const;
   std::size_t workers() const noexcept { return workers_.size(); }
 
  private:

@@ -53,8 +53,16 @@ Result<std::unique_ptr<PcapSource>, std::string> PcapSource::open_file(const std
   pcap_t* pcap =
       pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, err.data());
   if (pcap == nullptr) {
+    std::string why = err.data();
+    // libpcap's wording for an empty file ("truncated dump file; tried to read 4 file header
+    // bytes, only got 0") and for a wrong magic number do not say what the user has.
+    if (std::fseek(file, 0, SEEK_END) == 0 && std::ftell(file) == 0) {
+      why = "the file is empty";
+    } else if (why == "unknown file format") {
+      why += ": not a pcap or pcapng file";
+    }
     std::fclose(file);
-    return fail(path + ": cannot read capture: " + err.data());
+    return fail(path + ": cannot read capture: " + why);
   }
   source->handle_->pcap = pcap;
   source->name_ = path;
@@ -136,7 +144,7 @@ Result<void, std::string> PcapSource::run(const std::function<void(const Frame&)
     const std::string why = pcap_geterr(pcap);
     if (!live_) {
       return fail(name_ + ": truncated or corrupt capture after " + std::to_string(stats_.frames) +
-                  " packets: " + why);
+                  (stats_.frames == 1 ? " packet: " : " packets: ") + why);
     }
     return fail(name_ + ": capture failed after " + std::to_string(stats_.frames) +
                 " packets: " + why);

@@ -59,7 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"unknown top-level key", "defualt_group = \"x\"\n" + std::string(kMinimal),
                   "eg.toml:1:1: unknown key \"defualt_group\" in the top level: expected one of "
                   "default_group, inspect, events, category, group, nfqueue, firewall, dns, "
-                  "control"},
+                  "control, geoip, metrics, run"},
         ErrorCase{"typo in a group key switches nothing off silently",
                   R"(default_group = "gov"
 [[category]]
@@ -71,7 +71,8 @@ blocks = ["tiktok"]
 )",
                   "eg.toml:7:1: unknown key \"blocks\" in group[0]: expected one of name, "
                   "description, cidrs, interfaces, macs, vlans, block, allow, mode, "
-                  "enforce_action, strip_ech, anti_bypass"},
+                  "enforce_action, strip_ech, anti_bypass, block_countries, flag_countries, "
+                  "block_asns"},
         ErrorCase{"missing default group",
                   R"([[group]]
 name = "gov"

@@ -32,12 +32,12 @@ class PolicyTest : public ::testing::Test {
 
   PolicySpec spec() {
     PolicySpec s;
-    CategorySpec tiktok{"tiktok", "TikTok", "maintainers", "CN", {}, "2026-11-29", {}};
+    CategorySpec tiktok{"tiktok", "TikTok", "maintainers", "CN", {}, "2026-11-29", {}, {}};
     tiktok.lists.push_back(
         list("tiktok", write("tiktok.txt", "# tiktok\n*.tiktok.com\nexact.bytedance.com\n")));
-    CategorySpec telegram{"telegram", "", "", "", {}, "", {}};
+    CategorySpec telegram{"telegram", "", "", "", {}, "", {}, {}};
     telegram.lists.push_back(list("telegram", write("telegram.txt", "*.telegram.org\n")));
-    CategorySpec exceptions{"exceptions", "", "", "", {}, "", {}};
+    CategorySpec exceptions{"exceptions", "", "", "", {}, "", {}, {}};
     exceptions.lists.push_back(list("local-exceptions", write("exc.txt", "newsroom.tiktok.com\n")));
     s.categories = {tiktok, telegram, exceptions};
     GroupSpec gov;
@@ -162,7 +162,7 @@ TEST_F(PolicyTest, LookupsDuringReloadsAlwaysSeeAConsistentSnapshot) {
   // answers for its own version and for no other, while a writer swaps 60 times.
   auto make = [&](std::uint64_t v) {
     PolicySpec s;
-    CategorySpec c{"c", "", "", "", {}, "", {}};
+    CategorySpec c{"c", "", "", "", {}, "", {}, {}};
     c.lists.push_back(
         list("c", write("v" + std::to_string(v) + ".txt", "v" + std::to_string(v) + ".example\n")));
     s.categories = {c};

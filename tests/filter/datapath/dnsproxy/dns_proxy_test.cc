@@ -227,6 +227,21 @@ class ProxyTest : public ::testing::Test {
     ASSERT_NE(endpoint_.port, 0);
   }
 
+  // The latency histogram of `outcome` once it has `count` observations (the worker observes
+  // right after the answer is sent, so a client may see the answer a moment before); waits at
+  // most 2 s.
+  DnsLatencyCounts::Series latency(LatencyOutcome outcome, std::uint64_t count) {
+    DnsLatencyCounts::Series series;
+    for (int i = 0; i < 200; ++i) {
+      series = proxy_->latency().by_outcome[static_cast<std::size_t>(outcome)];
+      if (series.count() >= count) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return series;
+  }
+
   std::string first_answer(const std::vector<std::uint8_t>& wire) {
     const auto a = parse_answer(wire);
     return a.answers.empty() ? "" : a.answers.front();
@@ -259,6 +274,13 @@ TEST_F(ProxyTest, ForwardsForByodAndBlocksForGov) {
   EXPECT_EQ(counters.blocked_list, 1U);
   EXPECT_EQ(counters.forwarded, 1U);
   EXPECT_EQ(counters.answered_upstream, 1U);
+  // Both queries got an answer: one decision latency each, none of another outcome.
+  const auto answered = latency(LatencyOutcome::Answered, 2);
+  EXPECT_EQ(answered.count(), 2U);
+  EXPECT_GT(answered.sum_ns, 0U);
+  EXPECT_LT(answered.sum_ns, 2'000'000'000U);
+  EXPECT_EQ(latency(LatencyOutcome::Servfail, 0).count(), 0U);
+  EXPECT_EQ(latency(LatencyOutcome::Dropped, 0).count(), 0U);
 }
 
 TEST_F(ProxyTest, OneGroupsAnswerNeverReachesAnother) {
@@ -406,6 +428,12 @@ TEST_F(ProxyTest, ServfailWithinTheQueryTimeoutWhenEveryUpstreamIsDown) {
   EXPECT_GE(ms, 350);
   EXPECT_LT(ms, 1000);
   EXPECT_EQ(proxy_->counters().servfail, 1U);
+  // Timed out: observed as servfail, with the query timeout's length.
+  const auto servfail = latency(LatencyOutcome::Servfail, 1);
+  EXPECT_EQ(servfail.count(), 1U);
+  EXPECT_GE(servfail.sum_ns, 350'000'000U);
+  EXPECT_LT(servfail.sum_ns, 1'000'000'000U);
+  EXPECT_EQ(latency(LatencyOutcome::Answered, 0).count(), 0U);
 }
 
 TEST_F(ProxyTest, TcpAnswersPipelinedQueries) {
@@ -481,6 +509,8 @@ TEST_F(ProxyTest, MalformedDatagramsGetFormErrOrAreDropped) {
   EXPECT_EQ(counters.formerr, 1U);
   EXPECT_EQ(counters.dropped_malformed, 1U);
   EXPECT_EQ(upstream.udp_queries(), 0);
+  EXPECT_EQ(latency(LatencyOutcome::Answered, 1).count(), 1U) << "FORMERR is an answer";
+  EXPECT_EQ(latency(LatencyOutcome::Dropped, 1).count(), 1U);
 }
 
 TEST_F(ProxyTest, OverflowOfPendingQueriesIsAnsweredServfail) {
