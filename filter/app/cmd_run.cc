@@ -123,7 +123,8 @@ int run(const RunOptions& o) {
       return 1;
     }
     event_pipeline = std::move(*pipeline);
-    events = std::make_unique<events::DnsEventPipelineSink>(*event_pipeline);
+    events =
+        std::make_unique<events::DnsEventPipelineSink>(*event_pipeline, config.events.log_allowed);
   }
 
   // [firewall] sets filled from DNS: doh_v4/v6 (the doh category's addresses) whenever the

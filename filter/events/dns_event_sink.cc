@@ -4,7 +4,7 @@
 
 namespace egressguard::events {
 
-void append_dns_fields(std::string& line, const dnsproxy::DnsBlockInfo& info) {
+void append_dns_fields(std::string& line, const dnsproxy::DnsBlockInfo& info, bool blocked) {
   if (line.empty() || line.back() != '}') {
     return;
   }
@@ -14,8 +14,10 @@ void append_dns_fields(std::string& line, const dnsproxy::DnsBlockInfo& info) {
   if (info.ede != 0) {
     line += ",\"ede\":" + std::to_string(info.ede);
   }
-  line += ",\"block_cause\":";
-  append_json_string(line, dnsproxy::describe(info.cause));
+  if (blocked) {
+    line += ",\"block_cause\":";
+    append_json_string(line, dnsproxy::describe(info.cause));
+  }
   if (!info.cname_target.empty()) {
     line += ",\"cname_target\":";
     append_json_string(line, info.cname_target);

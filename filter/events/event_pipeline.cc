@@ -120,7 +120,7 @@ bool EventPipeline::submit(const inspect::Observation& o, std::string_view datap
     key.clear();
     append_event_json(json, o, EventContext{options_.sensor, datapath});
     if (dns != nullptr) {
-      append_dns_fields(json, *dns);
+      append_dns_fields(json, *dns, event_type(o) == "block");
     }
     if (aggregator_) {
       append_key(key, o, datapath);
