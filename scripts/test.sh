@@ -29,7 +29,7 @@ echo "== ctest"
 stage_done ctest
 
 if [ "${SKIP_SANITIZE:-0}" != "1" ]; then
-  echo "== sanitizers (ASan+UBSan: every test in build-asan; TSan: the concurrent tests)"
+  echo "== sanitizers (ASan+UBSan: every test in build-fuzz (clang); TSan: the concurrent tests)"
   bash scripts/sanitize.sh
   stage_done sanitizers
 fi
