@@ -23,18 +23,9 @@ struct StatusOptions {
 };
 
 int run_status(const StatusOptions& o) {
-  std::string path = o.socket;
+  const std::string path = control_socket_path(o.config, o.socket);
   if (path.empty()) {
-    auto config = load_config(o.config);
-    if (!config) {
-      return report_errors(config.error());
-    }
-    path = config->control.socket;
-    if (path.empty()) {
-      std::fprintf(stderr, "%s: [control] socket is not set: the daemon has no control socket\n",
-                   o.config.c_str());
-      return 1;
-    }
+    return 1;
   }
   auto answer = control_request(path, "status", o.timeout_ms);
   if (!answer) {

@@ -24,4 +24,20 @@ int report_errors(const std::vector<std::string>& errors) {
   return 1;
 }
 
+std::string control_socket_path(const std::string& config_path, const std::string& socket) {
+  if (!socket.empty()) {
+    return socket;
+  }
+  auto config = load_config(config_path);
+  if (!config) {
+    report_errors(config.error());
+    return {};
+  }
+  if (config->control.socket.empty()) {
+    std::fprintf(stderr, "%s: [control] socket is not set: the daemon has no control socket\n",
+                 config_path.c_str());
+  }
+  return config->control.socket;
+}
+
 }  // namespace egressguard::app

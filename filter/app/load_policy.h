@@ -23,4 +23,8 @@ Result<LoadedPolicy, std::vector<std::string>> load_policy(const std::string& co
 // Prints every error to stderr, one per line, and returns 1.
 int report_errors(const std::vector<std::string>& errors);
 
+// The running daemon's control socket: `socket` when given, else the config's [control] socket.
+// Prints why there is none (config errors, no [control] socket) and returns empty then.
+std::string control_socket_path(const std::string& config_path, const std::string& socket);
+
 }  // namespace egressguard::app
