@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,7 +38,11 @@ class PcapSource {
 
   // Errors: "<file>: cannot read capture: <libpcap's reason>",
   //         "<file>: unsupported link type <n> (<name>)".
-  static Result<std::unique_ptr<PcapSource>, std::string> open_file(const std::string& path);
+  // `stdio_buffer`: bytes read from the file at a time (a large buffer saves read() calls on
+  // big captures; the fuzz target uses a small one so inputs cross buffer refills).
+  static constexpr std::size_t kDefaultStdioBuffer = std::size_t{1} << 20;
+  static Result<std::unique_ptr<PcapSource>, std::string> open_file(
+      const std::string& path, std::size_t stdio_buffer = kDefaultStdioBuffer);
   // Live capture in promiscuous-off, immediate mode; optional BPF filter.
   static Result<std::unique_ptr<PcapSource>, std::string> open_live(const std::string& interface,
                                                                     const std::string& bpf = {});
