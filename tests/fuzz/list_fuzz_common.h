@@ -2,6 +2,7 @@
 // strict and with skip_invalid, compile what loads and look every rule's name up again.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,8 +15,17 @@
 
 namespace egressguard::domains::fuzz {
 
+inline bool same_rules(const std::vector<Rule>& a, const std::vector<Rule>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Rule& x, const Rule& y) {
+    return x.name == y.name && x.kind == y.kind && x.action == y.action && x.list == y.list &&
+           x.line == y.line;
+  });
+}
+
 inline void check_list(const std::uint8_t* data, std::size_t size, ListFormat format) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::vector<Rule> strict_rules;
+  bool strict_loaded = false;
   for (const bool skip_invalid : {false, true}) {
     ListOptions options{format, skip_invalid, size % 2 == 1};
     auto loaded = load_list_text(text, "fuzz.txt", 1, options);
@@ -25,8 +35,20 @@ inline void check_list(const std::uint8_t* data, std::size_t size, ListFormat fo
       }
       continue;
     }
+    if (strict_loaded) {
+      // A list that loads strictly has nothing to skip: skip_invalid loads the same rules (the
+      // matcher checks below ran on them already).
+      if (!same_rules(loaded->rules, strict_rules)) {
+        std::abort();
+      }
+      continue;
+    }
     const std::size_t rules = loaded->rules.size();
     std::vector<Rule> copy = loaded->rules;
+    if (!skip_invalid) {
+      strict_rules = copy;
+      strict_loaded = true;
+    }
     const Matcher matcher = Matcher::compile(std::move(loaded->rules));
     if (matcher.size() != rules) {
       std::abort();
