@@ -156,37 +156,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const auto data = buffer_.data();
     const std::string head(asio::buffers_begin(data),
                            asio::buffers_begin(data) + static_cast<std::ptrdiff_t>(n));
-    std::string_view line(head);
-    line = line.substr(0, line.find('\n'));
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    const std::size_t sp1 = line.find(' ');
-    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    const auto request = parse_request_head(head);
+    if (!request) {
       server_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      respond(plain(400, "malformed request line\n"), false);
+      respond(plain(request.error().status, std::string(request.error().reason) + "\n"), false);
       return;
     }
-    HttpRequest request;
-    request.method = line.substr(0, sp1);
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    const std::string_view version = line.substr(sp2 + 1);
-    if (version.substr(0, 7) != "HTTP/1.") {
-      server_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      respond(plain(505, "only HTTP/1.x\n"), false);
-      return;
-    }
-    const bool head_only = request.method == "HEAD";
-    if (request.method != "GET" && !head_only) {
-      server_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      respond(plain(405, "only GET and HEAD\n"), false);
-      return;
-    }
-    request.path = target.substr(0, target.find('?'));
+    const bool head_only = request->method == "HEAD";
     HttpResponse response;
     try {
-      response = server_.handler(request);
+      response = server_.handler(*request);
     } catch (const std::exception& e) {
       response = plain(500, std::string(e.what()) + "\n");
     }

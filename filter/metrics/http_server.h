@@ -14,14 +14,10 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "filter/metrics/http_request.h"
 #include "filter/metrics/metrics_config.h"
 
 namespace egressguard::metrics {
-
-struct HttpRequest {
-  std::string_view method;  // "GET" or "HEAD"
-  std::string_view path;    // without the query string
-};
 
 struct HttpResponse {
   int status = 200;
