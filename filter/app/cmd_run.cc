@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "filter/app/commands.h"
+#include "filter/app/control_command.h"
 #include "filter/app/control_commands.h"
 #include "filter/app/control_socket.h"
 #include "filter/app/daemon_metrics.h"
@@ -248,26 +249,28 @@ int run(const RunOptions& o) {
 
   std::unique_ptr<ControlServer> control;
   if (!config.control.socket.empty()) {
-    auto server = ControlServer::open(config.control.socket, [&](std::string_view command) {
-      if (command == "reload") {
-        return reload("control socket");
+    auto server = ControlServer::open(config.control.socket, [&](std::string_view line) {
+      const auto command = parse_control_command(line);
+      if (!command) {
+        return std::string(command.error());
       }
-      if (command == "stats") {
-        return "ok\n" + counters_text((*proxy)->counters()) + "reloads " +
-               std::to_string(store.reloads()) + "\nreload_failures " +
-               std::to_string(store.reload_failures()) + "\n" + events_text() + firewall_text() +
-               geo_text(geo_hook.counters()) +
-               (inline_path ? nfqueue_stats_text(inline_path->stats()) +
-                                  inspect_stats_text(inline_path->inspect_stats())
-                            : std::string());
+      switch (command->verb) {
+        case ControlVerb::Reload:
+          return reload("control socket");
+        case ControlVerb::Stats:
+          return "ok\n" + counters_text((*proxy)->counters()) + "reloads " +
+                 std::to_string(store.reloads()) + "\nreload_failures " +
+                 std::to_string(store.reload_failures()) + "\n" + events_text() + firewall_text() +
+                 geo_text(geo_hook.counters()) +
+                 (inline_path ? nfqueue_stats_text(inline_path->stats()) +
+                                    inspect_stats_text(inline_path->inspect_stats())
+                              : std::string());
+        case ControlVerb::Status:
+          return observability.status();
+        case ControlVerb::Explain:
+          return control_explain(*store.current(), command->arguments);
       }
-      if (command == "status") {
-        return observability.status();
-      }
-      if (command == "explain" || command.rfind("explain ", 0) == 0) {
-        return control_explain(*store.current(), command.substr(7));
-      }
-      return std::string("error unknown command: expected reload, stats, status or explain\n");
+      return std::string("error unknown command\n");
     });
     if (!server) {
       spdlog::error("{}", server.error());

@@ -8,14 +8,15 @@
 namespace egressguard::app {
 
 std::string control_explain(const inspect::PolicySnapshot& policy, std::string_view arguments) {
+  constexpr std::string_view kBlanks = " \t\r";
   std::vector<std::string_view> words;
   while (!arguments.empty()) {
-    const std::size_t start = arguments.find_first_not_of(' ');
+    const std::size_t start = arguments.find_first_not_of(kBlanks);
     if (start == std::string_view::npos) {
       break;
     }
     arguments.remove_prefix(start);
-    const std::size_t end = arguments.find(' ');
+    const std::size_t end = arguments.find_first_of(kBlanks);
     words.push_back(arguments.substr(0, end));
     arguments.remove_prefix(end == std::string_view::npos ? arguments.size() : end);
   }
@@ -34,7 +35,7 @@ std::string control_explain(const inspect::PolicySnapshot& policy, std::string_v
       known += known.empty() ? "" : ", ";
       known += g.spec.name;
     }
-    return "error group \"" + std::string(words[0]) +
+    return "error group \"" + domains::escape_for_message(words[0]) +
            "\" is not a configured group: expected one of " + known + "\n";
   }
   auto name = domains::normalize_rule_name(words[1]);

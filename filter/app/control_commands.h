@@ -13,7 +13,8 @@ namespace egressguard::app {
 
 // `explain [--text] GROUP NAME`, answered from the running snapshot: "ok\n" then the same JSON
 // object as `egressguard explain --json` (or, with --text, its text), or "error ...\n" for an
-// unknown group, a bad name or missing arguments.
+// unknown group, a bad name or missing arguments. Arguments are separated by blanks (space, tab);
+// whatever of them an error quotes is escaped, so an answer is printable ASCII whatever it got.
 std::string control_explain(const inspect::PolicySnapshot& policy, std::string_view arguments);
 
 // "nfqueue_packets N\n" ... one line per NfqueueStats field.
