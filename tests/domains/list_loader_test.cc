@@ -2,10 +2,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::domains {
 namespace {
@@ -109,13 +110,9 @@ TEST(LoadList, ReportsADirectory) {
 }
 
 TEST(LoadList, ReadsAFile) {
-  const auto path = std::filesystem::temp_directory_path() / "egressguard_list_loader_test.txt";
-  {
-    std::ofstream out(path);
-    out << "# test\ntiktok.com\n*.bytedance.com\n";
-  }
-  const auto loaded = load_list(path.string(), 2, ListOptions{});
-  std::filesystem::remove(path);
+  const testing::TempDir dir("eg-list-loader");
+  const std::string path = dir.write("list.txt", "# test\ntiktok.com\n*.bytedance.com\n");
+  const auto loaded = load_list(path, 2, ListOptions{});
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->lines, 3U);
   ASSERT_EQ(loaded->rules.size(), 2U);

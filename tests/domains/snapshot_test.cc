@@ -1,42 +1,22 @@
 #include "domains/snapshot.h"
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::domains {
 namespace {
 
-class TempDir {
- public:
-  TempDir()
-      : path_(std::filesystem::temp_directory_path() /
-              ("egressguard_snapshot_test_" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, const std::string& text) const {
-    const auto file = path_ / name;
-    std::ofstream(file) << text;
-    return file.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 TEST(BuildSnapshot, LoadsEveryListWithItsId) {
-  const TempDir dir;
+  const TempDir dir("eg-snapshot");
   const std::vector<ListSource> sources = {
       {dir.write("a.txt", "tiktok.com\n*.bytedance.com\nbad name\n"), "tiktok",
        ListOptions{ListFormat::Plain, true}},
@@ -62,7 +42,7 @@ TEST(BuildSnapshot, LoadsEveryListWithItsId) {
 }
 
 TEST(BuildSnapshot, CollectsTheErrorsOfAllLists) {
-  const TempDir dir;
+  const TempDir dir("eg-snapshot");
   const std::string a = dir.write("a.txt", "good.com\nexa mple.com\n");
   const std::string b = dir.write("b.txt", "0.0.0.0 ok.com\n1.2.3.4 bad.com\n");
   const std::string missing = dir.write("c.txt", "") + ".missing";

@@ -9,6 +9,7 @@
 
 #include "geoip/geo_databases.h"
 #include "tests/geoip/geoip_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::geoip {
 namespace {
@@ -160,7 +161,8 @@ TEST(GeoipDatabase, MalformedDatabasesAreRefusedWithPathWhatWhy) {
 }
 
 TEST(GeoipDatabase, MissingAndEmptyFilesAreRefused) {
-  const std::string dir = test::temp_dir("geoip-missing");
+  const testing::TempDir tmp("eg-geoip-missing");
+  const std::string dir = tmp.path().string();
   auto missing = Database::open(dir + "/none.mmdb", DatabaseKind::Country);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error(),
@@ -175,12 +177,12 @@ TEST(GeoipDatabase, MissingAndEmptyFilesAreRefused) {
   EXPECT_EQ(text.error(), dir +
                               "/text.mmdb: not a MaxMind DB: The MaxMind DB file contains "
                               "invalid metadata");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(GeoipDatabase, OverwritingTheFileDoesNotChangeAnOpenDatabase) {
   EGRESSGUARD_GEOIP_DATA_OR_SKIP(source, "GeoIP2-Country-Test.mmdb");
-  const std::string dir = test::temp_dir("geoip-overwrite");
+  const testing::TempDir tmp("eg-geoip-overwrite");
+  const std::string dir = tmp.path().string();
   const std::string path = dir + "/country.mmdb";
   std::filesystem::copy_file(source, path);
   auto db = Database::open(path, DatabaseKind::Country);
@@ -189,13 +191,13 @@ TEST(GeoipDatabase, OverwritingTheFileDoesNotChangeAnOpenDatabase) {
   GeoInfo info;
   EXPECT_TRUE((*db)->lookup(address_bytes("175.16.199.1"), info));
   EXPECT_EQ(info.country_code(), "CN");
-  std::filesystem::remove_all(dir);
 }
 
 // Databases built by the test with the MaxMind DB writer (libmaxmind-db-writer-perl).
 TEST(GeoipDatabase, BuiltCountryDatabase) {
   EGRESSGUARD_DB_WRITER_OR_SKIP();
-  const std::string dir = test::temp_dir("geoip-built");
+  const testing::TempDir tmp("eg-geoip-built");
+  const std::string dir = tmp.path().string();
   const std::string path = dir + "/country.mmdb";
   ASSERT_EQ(test::make_test_db(path, "country",
                                {"71.18.0.0/16=CN", "198.51.100.0/24=no", "2001:db8:1::/48=RU"}),
@@ -216,12 +218,12 @@ TEST(GeoipDatabase, BuiltCountryDatabase) {
     EXPECT_EQ((*db)->lookup(address_bytes(c.address), info), c.found) << c.what;
     EXPECT_EQ(info.country_code(), c.country) << c.what;
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(GeoipDatabase, BuiltAsnDatabaseCutsLongOrganisationsAtUtf8Boundaries) {
   EGRESSGUARD_DB_WRITER_OR_SKIP();
-  const std::string dir = test::temp_dir("geoip-built-asn");
+  const testing::TempDir tmp("eg-geoip-built-asn");
+  const std::string dir = tmp.path().string();
   const std::string path = dir + "/asn.mmdb";
   std::string long_org(kMaxOrgSize - 1, 'x');
   long_org += "\xc3\xa9tail";  // 'é' straddles the cut
@@ -243,12 +245,12 @@ TEST(GeoipDatabase, BuiltAsnDatabaseCutsLongOrganisationsAtUtf8Boundaries) {
   EXPECT_TRUE((*db)->lookup(address_bytes("203.0.113.1"), cut));
   EXPECT_EQ(cut.asn, 4294967294U);
   EXPECT_EQ(cut.as_org(), std::string(kMaxOrgSize - 1, 'x'));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(GeoipDatabase, BuiltDatabaseWithABadCountryCodeIsRefused) {
   EGRESSGUARD_DB_WRITER_OR_SKIP();
-  const std::string dir = test::temp_dir("geoip-built-bad");
+  const testing::TempDir tmp("eg-geoip-built-bad");
+  const std::string dir = tmp.path().string();
   const std::string path = dir + "/country.mmdb";
   ASSERT_EQ(test::make_test_db(path, "country", {"71.18.0.0/16=CHN"}), "");
   auto db = Database::open(path, DatabaseKind::Country);
@@ -258,7 +260,6 @@ TEST(GeoipDatabase, BuiltDatabaseWithABadCountryCodeIsRefused) {
   EXPECT_NE(db.error().find(": country iso_code is not an ISO 3166-1 alpha-2 code"),
             std::string::npos)
       << db.error();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

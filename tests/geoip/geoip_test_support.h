@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "tests/support/run_helpers.h"
 
@@ -50,15 +49,6 @@ inline std::string make_test_db(const std::string& out, const std::string& type,
   }
   const auto result = ::egressguard::testing::run_command(command + " 2>&1");
   return result.exit_code == 0 ? std::string() : "make_test_db.pl failed: " + result.out;
-}
-
-// A fresh temporary folder for one test.
-inline std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("egressguard-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
 }
 
 }  // namespace egressguard::geoip::test

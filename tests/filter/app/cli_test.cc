@@ -1,10 +1,10 @@
 // The CLI as users run it: the built binary, the example config, the bundled catalogue.
-#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "tests/support/run_helpers.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::testing {
 namespace {
@@ -88,34 +88,30 @@ TEST(Cli, ExplainRejectsUnknownGroup) {
 }
 
 TEST(Cli, CheckRefusesABadListWithFileAndLine) {
-  const auto dir = std::filesystem::temp_directory_path() / "eg-cli-bad-list";
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "bad.txt") << "good.example\nexa mple.com\n*.ok.example\n-bad-.example\n";
-  std::ofstream(dir / "eg.toml") << "default_group = \"g\"\n"
-                                    "[[category]]\nname = \"c\"\nlists = [{ path = \"bad.txt\" }]\n"
-                                    "[[group]]\nname = \"g\"\nblock = [\"c\"]\n";
-  const auto r =
-      run_command(egressguard_binary() + " check --config '" + (dir / "eg.toml").string() + "'");
+  const TempDir dir("eg-cli-bad-list");
+  dir.write("bad.txt", "good.example\nexa mple.com\n*.ok.example\n-bad-.example\n");
+  const std::string config =
+      dir.write("eg.toml",
+                "default_group = \"g\"\n"
+                "[[category]]\nname = \"c\"\nlists = [{ path = \"bad.txt\" }]\n"
+                "[[group]]\nname = \"g\"\nblock = [\"c\"]\n");
+  const auto r = run_command(egressguard_binary() + " check --config '" + config + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad.txt:2: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("bad.txt:4: "), std::string::npos) << r.err;
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, DomainsCheckValidatesEachFormat) {
-  const auto dir = std::filesystem::temp_directory_path() / "eg-cli-domains";
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "x.hosts") << "# hosts\n0.0.0.0 a.example b.example\n127.0.0.1 localhost\n";
-  const auto ok = run_command(egressguard_binary() + " domains check --format hosts '" +
-                              (dir / "x.hosts").string() + "'");
+  const TempDir dir("eg-cli-domains");
+  const std::string x =
+      dir.write("x.hosts", "# hosts\n0.0.0.0 a.example b.example\n127.0.0.1 localhost\n");
+  const auto ok = run_command(egressguard_binary() + " domains check --format hosts '" + x + "'");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("OK: 2 rules"), std::string::npos) << ok.out;
-  std::ofstream(dir / "y.hosts") << "0.0.0.0 a..example\n";
-  const auto bad = run_command(egressguard_binary() + " domains check --format hosts '" +
-                               (dir / "y.hosts").string() + "'");
+  const std::string y = dir.write("y.hosts", "0.0.0.0 a..example\n");
+  const auto bad = run_command(egressguard_binary() + " domains check --format hosts '" + y + "'");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("y.hosts:1: "), std::string::npos) << bad.err;
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, VersionAndHelp) {

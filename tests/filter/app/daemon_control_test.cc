@@ -3,8 +3,6 @@
 // `egressguard run` answering `egressguard status` and `egressguard explain --socket` from its
 // live policy.
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -25,30 +23,12 @@
 #include "filter/app/drop_privileges.h"
 #include "filter/app/load_policy.h"
 #include "tests/support/run_helpers.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::app {
 namespace {
 
-namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("eg-daemon-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(file(name)) << text;
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 std::string http_get(std::uint16_t port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -91,7 +71,7 @@ constexpr const char* kPolicy =
     "[[group]]\nname = \"byod\"\ncidrs = [\"10.0.0.0/8\"]\n";
 
 TEST(DaemonMetrics, ServesMetricsHealthAndStatusAndRecordsReloads) {
-  TempDir dir;
+  TempDir dir("eg-daemon");
   dir.write("tiktok.txt", "*.tiktok.com\n");
   dir.write("eg.toml", std::string(kPolicy) + "[metrics]\nlisten = \"127.0.0.1:0\"\n");
   auto loaded = load_policy(dir.file("eg.toml"));
@@ -173,7 +153,7 @@ TEST(DaemonMetrics, ServesMetricsHealthAndStatusAndRecordsReloads) {
 }
 
 TEST(ControlExplain, AnswersFromTheSnapshotLikeExplainJson) {
-  TempDir dir;
+  TempDir dir("eg-daemon");
   dir.write("tiktok.txt", "*.tiktok.com\n");
   dir.write("eg.toml", kPolicy);
   auto loaded = load_policy(dir.file("eg.toml"));
@@ -293,7 +273,7 @@ std::uint16_t free_udp_port() {
 }
 
 TEST(DaemonControl, StatusAndExplainComeFromTheRunningDaemon) {
-  TempDir dir;
+  TempDir dir("eg-daemon");
   dir.write("tiktok.txt", "*.tiktok.com\n");
   const std::string socket = dir.file("ctl.sock");
   dir.write("eg.toml", std::string(kPolicy) +

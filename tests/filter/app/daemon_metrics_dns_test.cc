@@ -2,46 +2,38 @@
 // proxy's decision latency histogram next to the inline one, the Inspector counters' `stats`
 // lines.
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "filter/app/daemon_metrics.h"
 #include "filter/app/load_policy.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::app {
 namespace {
 
-namespace fs = std::filesystem;
-
 class Loaded {
  public:
   Loaded() {
-    dir_ = fs::temp_directory_path() /
-           ("eg-dm-dns-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "tiktok.txt") << "*.tiktok.com\n";
-    std::ofstream(dir_ / "eg.toml")
-        << "default_group = \"gov\"\n"
-           "[[category]]\nname = \"tiktok\"\nlists = [{ path = \"tiktok.txt\" }]\n"
-           "[[group]]\nname = \"gov\"\ncidrs = [\"127.0.0.0/8\"]\nblock = [\"tiktok\"]\n";
-    auto loaded = load_policy((dir_ / "eg.toml").string());
+    dir_.write("tiktok.txt", "*.tiktok.com\n");
+    const std::string config =
+        dir_.write("eg.toml",
+                   "default_group = \"gov\"\n"
+                   "[[category]]\nname = \"tiktok\"\nlists = [{ path = \"tiktok.txt\" }]\n"
+                   "[[group]]\nname = \"gov\"\ncidrs = [\"127.0.0.0/8\"]\nblock = [\"tiktok\"]\n");
+    auto loaded = load_policy(config);
     EXPECT_TRUE(loaded) << (loaded ? "" : loaded.error().front());
     if (loaded) {
       result_ = std::move(*loaded);
     }
   }
-  ~Loaded() { fs::remove_all(dir_); }
   const LoadedPolicy& operator*() const { return result_; }
   const LoadedPolicy* operator->() const { return &result_; }
 
  private:
-  fs::path dir_;
+  testing::TempDir dir_{"eg-dm-dns"};
   LoadedPolicy result_;
 };
 

@@ -1,6 +1,5 @@
 // GeoAnswerHook::decide_answer_address: the decision keeps its reason, so the DNS proxy's event
 // can name the rule and the address.
-#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -8,6 +7,7 @@
 
 #include "filter/app/geo_answer_hook.h"
 #include "tests/geoip/geoip_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::app {
 namespace {
@@ -23,7 +23,8 @@ class BlockingNext : public dnsproxy::AnswerAddressHook {
 TEST(GeoAnswerDecision, KeepsTheGeoReasonModeAndGroup) {
   EGRESSGUARD_GEOIP_DATA_OR_SKIP(country, "GeoIP2-Country-Test.mmdb");
   EGRESSGUARD_GEOIP_DATA_OR_SKIP(asn, "GeoLite2-ASN-Test.mmdb");
-  const std::string dir = geoip::test::temp_dir("geo-decision");
+  const testing::TempDir tmp("eg-geo-decision");
+  const std::string dir = tmp.path().string();
   std::ofstream(dir + "/t.txt") << "*.tiktok.com\n";
   inspect::PolicySpec spec;
   inspect::CategorySpec tiktok;
@@ -85,7 +86,6 @@ TEST(GeoAnswerDecision, KeepsTheGeoReasonModeAndGroup) {
     EXPECT_EQ(d.group, c.group) << c.what;
     EXPECT_EQ(inspect::rule_text(**policy, d), c.rule) << c.what;
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 // GeoAnswerHook: DNS answer addresses against the client group's GeoIP/ASN rules.
 #include "filter/app/geo_answer_hook.h"
 
-#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "tests/geoip/geoip_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::app {
 namespace {
@@ -25,7 +25,8 @@ class CountingHook : public dnsproxy::AnswerAddressHook {
 TEST(GeoAnswerHook, BlocksAnswerAddressesByCountryAndAsnPerGroup) {
   EGRESSGUARD_GEOIP_DATA_OR_SKIP(country, "GeoIP2-Country-Test.mmdb");
   EGRESSGUARD_GEOIP_DATA_OR_SKIP(asn, "GeoLite2-ASN-Test.mmdb");
-  const std::string dir = geoip::test::temp_dir("geo-hook");
+  const testing::TempDir tmp("eg-geo-hook");
+  const std::string dir = tmp.path().string();
   std::ofstream(dir + "/t.txt") << "*.tiktok.com\n";
   std::ofstream(dir + "/allow.txt") << "allowed.example\n";
   inspect::PolicySpec spec;
@@ -88,7 +89,6 @@ TEST(GeoAnswerHook, BlocksAnswerAddressesByCountryAndAsnPerGroup) {
   EXPECT_EQ(counters.would_block, 1U);
   EXPECT_EQ(counters.flagged, 1U);
   EXPECT_EQ(next.calls, 5);  // every address the hook did not block goes on
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,18 +1,14 @@
 // `egressguard logs` as the SOC runs it: the built binary over current, rotated and .gz event
 // files in a temporary directory.
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "tests/support/run_helpers.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::string event(const std::string& time, const std::string& tag, const std::string& group,
                   const std::string& src, const std::string& name, const std::string& action,
@@ -35,11 +31,6 @@ std::string event(const std::string& time, const std::string& tag, const std::st
 class LogsCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("egressguard-logs-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     // Oldest events in the compressed file, the live file last with a half-written line.
     write("events.json.2",
           event("09:00:01", "a", "gov-managed", "10.8.0.10", "www.tiktok.com", "block") +
@@ -55,16 +46,12 @@ class LogsCli : public ::testing::Test {
               event("10:00:00", "f", "kiosk", "2001:db8::5", "www.tiktok.com", "block") +
               "{\"timestamp\":\"2026-11-29T10:00:01Z\",\"event_type\":\"blo");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void write(const std::string& name, const std::string& text) {
-    std::ofstream(path(name), std::ios::binary) << text;
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  void write(const std::string& name, const std::string& text) { dir_.write(name, text); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
   CommandResult logs(const std::string& args) {
     return run_command(egressguard_binary() + " logs " + args);
   }
-  std::string dir() const { return "'" + dir_.string() + "'"; }
+  std::string dir() const { return "'" + dir_.path().string() + "'"; }
 
   // The "sensor" tags of --json output, in order.
   static std::string tags(const std::string& json_lines) {
@@ -77,7 +64,7 @@ class LogsCli : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  TempDir dir_{"eg-logs-cli"};
 };
 
 TEST_F(LogsCli, PrintsEveryFileInTimeOrderAndReportsMalformedLines) {

@@ -1,5 +1,4 @@
 // Destination GeoIP fields and address-rule reasons in the event schema (docs/events.md).
-#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -7,15 +6,13 @@
 
 #include "filter/events/event_json.h"
 #include "tests/geoip/geoip_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::events {
 namespace {
 
 class EventJsonGeoipTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = geoip::test::temp_dir("event-geoip"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::shared_ptr<const inspect::PolicySnapshot> policy(const std::string& country,
                                                         const std::string& asn) {
     inspect::PolicySpec spec;
@@ -54,7 +51,8 @@ class EventJsonGeoipTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
+  egressguard::testing::TempDir tmp_{"eg-event-geoip"};
+  const std::string dir_ = tmp_.path().string();
 };
 
 TEST_F(EventJsonGeoipTest, CarriesDestinationCountryAsnAndRule) {

@@ -1,27 +1,12 @@
 #include "tests/filter/events/test_helpers.h"
 
 #include <algorithm>
-#include <atomic>
 #include <fstream>
 #include <sstream>
 
-#include <unistd.h>
 #include <zlib.h>
 
 namespace egressguard::events::testing {
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  path_ = std::filesystem::temp_directory_path() /
-          ("eg-events-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 std::uint64_t at(std::int64_t seconds_after_0900) {
   constexpr std::int64_t k0900 = 1795942800;  // 2026-11-29T09:00:00Z

@@ -7,22 +7,12 @@
 #include <vector>
 
 #include "filter/events/event_output.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::events::testing {
 
 // A fresh directory under the system temp dir, removed with the object.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ::egressguard::testing::TempDir;
 
 // A clock the test moves by hand.
 struct ManualClock {

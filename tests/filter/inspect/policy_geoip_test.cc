@@ -8,6 +8,7 @@
 
 #include "filter/inspect/policy.h"
 #include "tests/geoip/geoip_test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::inspect {
 namespace {
@@ -20,12 +21,6 @@ parse::IpAddress ip(const char* text) {
 
 class PolicyGeoipTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = geoip::test::temp_dir(std::string("policy-geoip-") +
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& text) {
     const std::string p = dir_ + "/" + name;
     std::ofstream(p) << text;
@@ -64,7 +59,8 @@ class PolicyGeoipTest : public ::testing::Test {
     return s;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"eg-policy-geoip"};
+  const std::string dir_ = tmp_.path().string();
 };
 
 struct AddressCase {

@@ -1,33 +1,20 @@
 #include "filter/inspect/policy.h"
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "domains/name.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::inspect {
 namespace {
 
-namespace fs = std::filesystem;
-
 class PolicyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("eg-policy-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
+    return dir_.write(name, text);
   }
 
   PolicySpec spec() {
@@ -66,7 +53,7 @@ class PolicyTest : public ::testing::Test {
     return l;
   }
 
-  fs::path dir_;
+  testing::TempDir dir_{"eg-policy"};
 };
 
 TEST_F(PolicyTest, DecidesPerGroupWithReason) {
@@ -143,7 +130,7 @@ TEST_F(PolicyTest, FailedReloadKeepsTheOldSnapshotAndIsCounted) {
   const auto before = store.current();
 
   PolicySpec bad = spec();
-  bad.categories[0].lists[0].path = (dir_ / "missing.txt").string();
+  bad.categories[0].lists[0].path = dir_.file("missing.txt");
   auto r = store.reload([&](std::uint64_t v) { return PolicySnapshot::build(bad, v); });
   EXPECT_FALSE(r.has_value());
   EXPECT_EQ(store.reload_failures(), 1U);

@@ -51,7 +51,7 @@ class LineReaderFraming : public ::testing::TestWithParam<FramingCase> {};
 TEST_P(LineReaderFraming, PlainAndGzipGiveTheSameLines) {
   TempDir dir;
   for (const bool gz : {false, true}) {
-    const std::string path = dir.path(gz ? "events.json.1.gz" : "events.json");
+    const std::string path = dir.file(gz ? "events.json.1.gz" : "events.json");
     write_file(path, gz ? gzip_bytes(GetParam().bytes) : GetParam().bytes);
     const ReadBack r = read_all(path);
     EXPECT_EQ(r.gzip, gz) << GetParam().description;
@@ -79,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(LineReader, SkipsAnOverlongLineAndKeepsCounting) {
   TempDir dir;
-  const std::string path = dir.path("events.json");
+  const std::string path = dir.file("events.json");
   write_file(path, "a\n" + std::string(LineReader::kMaxLineBytes + 10, 'x') + "\nb\n" +
                        std::string(LineReader::kMaxLineBytes * 2, 'y'));
   const ReadBack r = read_all(path);
@@ -95,18 +95,18 @@ TEST(LineReader, SkipsAnOverlongLineAndKeepsCounting) {
 
 TEST(LineReader, DetectsGzipByMagicNotByName) {
   TempDir dir;
-  write_file(dir.path("events.json.2"), gzip_bytes("a\nb\n"));  // rotated, compressed, no .gz
-  write_file(dir.path("plain.gz"), "a\nb\n");                   // named .gz, not compressed
-  EXPECT_EQ(read_all(dir.path("events.json.2")).lines, (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(read_all(dir.path("events.json.2")).gzip);
-  EXPECT_EQ(read_all(dir.path("plain.gz")).lines, (std::vector<std::string>{"a", "b"}));
-  EXPECT_FALSE(read_all(dir.path("plain.gz")).gzip);
+  write_file(dir.file("events.json.2"), gzip_bytes("a\nb\n"));  // rotated, compressed, no .gz
+  write_file(dir.file("plain.gz"), "a\nb\n");                   // named .gz, not compressed
+  EXPECT_EQ(read_all(dir.file("events.json.2")).lines, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(read_all(dir.file("events.json.2")).gzip);
+  EXPECT_EQ(read_all(dir.file("plain.gz")).lines, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(read_all(dir.file("plain.gz")).gzip);
 }
 
 TEST(LineReader, ReadsConcatenatedGzipMembers) {
   TempDir dir;
-  write_file(dir.path("e.gz"), gzip_bytes("a\nb") + gzip_bytes("c\n") + gzip_bytes("d\n"));
-  const ReadBack r = read_all(dir.path("e.gz"));
+  write_file(dir.file("e.gz"), gzip_bytes("a\nb") + gzip_bytes("c\n") + gzip_bytes("d\n"));
+  const ReadBack r = read_all(dir.file("e.gz"));
   EXPECT_EQ(r.error, "");
   EXPECT_EQ(r.lines, (std::vector<std::string>{"a", "bc", "d"}));
 }
@@ -118,8 +118,8 @@ TEST(LineReader, ReportsTruncatedGzipAfterTheLinesItHolds) {
     text += "line " + std::to_string(i) + "\n";
   }
   const std::string gz = gzip_bytes(text);
-  write_file(dir.path("e.gz"), gz.substr(0, gz.size() / 2));
-  const ReadBack r = read_all(dir.path("e.gz"));
+  write_file(dir.file("e.gz"), gz.substr(0, gz.size() / 2));
+  const ReadBack r = read_all(dir.file("e.gz"));
   EXPECT_NE(r.error.find("e.gz: gzip: unexpected end of file"), std::string::npos) << r.error;
   ASSERT_GT(r.lines.size(), 100U);
   EXPECT_EQ(r.lines[100], "line 100");
@@ -130,17 +130,17 @@ TEST(LineReader, ReportsCorruptGzip) {
   std::string gz = gzip_bytes(std::string(5000, 'a') + "\n");
   gz[12] = static_cast<char>(gz[12] ^ 0xff);
   gz[13] = static_cast<char>(gz[13] ^ 0xff);
-  write_file(dir.path("bad.gz"), gz);
-  const ReadBack r = read_all(dir.path("bad.gz"));
+  write_file(dir.file("bad.gz"), gz);
+  const ReadBack r = read_all(dir.file("bad.gz"));
   EXPECT_NE(r.error.find("bad.gz: gzip: "), std::string::npos) << r.error;
 }
 
 TEST(LineReader, OpenFailsWithPathAndReason) {
   TempDir dir;
-  auto missing = LineReader::open(dir.path("nope.json"));
+  auto missing = LineReader::open(dir.file("nope.json"));
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().find("nope.json: No such file or directory"), std::string::npos);
-  auto directory = LineReader::open(dir.dir().string());
+  auto directory = LineReader::open(dir.path().string());
   ASSERT_FALSE(directory.has_value());
   EXPECT_NE(directory.error().find("is a directory"), std::string::npos);
 }
@@ -152,35 +152,35 @@ TEST(RotatedSiblings, FindsRotatedAndDatedFilesOnly) {
         "events.2026-11-27.json", "eventsx.json", "other.json", "events",
         "events.json.20261129T000000Z", "events.json.20261128T000000Z.gz",
         "events.json.20261129T000000Z.gz.tmp"}) {
-    write_file(dir.path(name), "");
+    write_file(dir.file(name), "");
   }
-  const std::vector<std::string> expected = {dir.path("events-2026-11-28.json.gz"),
-                                             dir.path("events.2026-11-27.json"),
-                                             dir.path("events.json"),
-                                             dir.path("events.json.1"),
-                                             dir.path("events.json.2.gz"),
-                                             dir.path("events.json.20261128T000000Z.gz"),
-                                             dir.path("events.json.20261129T000000Z")};
-  EXPECT_EQ(rotated_siblings(dir.path("events.json")), expected);
-  EXPECT_TRUE(rotated_siblings(dir.path("missing-dir/events.json")).empty());
+  const std::vector<std::string> expected = {dir.file("events-2026-11-28.json.gz"),
+                                             dir.file("events.2026-11-27.json"),
+                                             dir.file("events.json"),
+                                             dir.file("events.json.1"),
+                                             dir.file("events.json.2.gz"),
+                                             dir.file("events.json.20261128T000000Z.gz"),
+                                             dir.file("events.json.20261129T000000Z")};
+  EXPECT_EQ(rotated_siblings(dir.file("events.json")), expected);
+  EXPECT_TRUE(rotated_siblings(dir.file("missing-dir/events.json")).empty());
 }
 
 TEST(ExpandInputs, FilesDirectoriesAndGlobs) {
   TempDir dir;
   for (const char* name :
        {"events.json", "events.json.1", "events.json.2.gz", "notes.txt", "events.json.3.gz.tmp"}) {
-    write_file(dir.path(name), "");
+    write_file(dir.file(name), "");
   }
   std::vector<std::string> errors;
-  EXPECT_EQ(expand_inputs({dir.dir().string()}, errors),
-            (std::vector<std::string>{dir.path("events.json"), dir.path("events.json.1"),
-                                      dir.path("events.json.2.gz")}));
-  EXPECT_EQ(expand_inputs({dir.path("events.json.*")}, errors),
-            (std::vector<std::string>{dir.path("events.json.1"), dir.path("events.json.2.gz")}));
-  EXPECT_EQ(expand_inputs({dir.path("notes.txt")}, errors),
-            (std::vector<std::string>{dir.path("notes.txt")}));
+  EXPECT_EQ(expand_inputs({dir.path().string()}, errors),
+            (std::vector<std::string>{dir.file("events.json"), dir.file("events.json.1"),
+                                      dir.file("events.json.2.gz")}));
+  EXPECT_EQ(expand_inputs({dir.file("events.json.*")}, errors),
+            (std::vector<std::string>{dir.file("events.json.1"), dir.file("events.json.2.gz")}));
+  EXPECT_EQ(expand_inputs({dir.file("notes.txt")}, errors),
+            (std::vector<std::string>{dir.file("notes.txt")}));
   EXPECT_TRUE(errors.empty());
-  EXPECT_TRUE(expand_inputs({dir.path("missing.json"), dir.path("*.nothing")}, errors).empty());
+  EXPECT_TRUE(expand_inputs({dir.file("missing.json"), dir.file("*.nothing")}, errors).empty());
   ASSERT_EQ(errors.size(), 2U);
   EXPECT_NE(errors[0].find("missing.json: "), std::string::npos) << errors[0];
   EXPECT_NE(errors[1].find("*.nothing: no file matches"), std::string::npos) << errors[1];

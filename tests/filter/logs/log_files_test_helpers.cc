@@ -1,27 +1,12 @@
 #include "tests/filter/logs/log_files_test_helpers.h"
 
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
-#include <unistd.h>
 #include <zlib.h>
 
 namespace egressguard::logs::testing {
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  dir_ = std::filesystem::temp_directory_path() /
-         ("egressguard-logs-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(dir_);
-  std::filesystem::create_directories(dir_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

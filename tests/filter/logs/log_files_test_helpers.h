@@ -5,21 +5,12 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace egressguard::logs::testing {
 
 // A fresh directory under the system temp dir, removed with the object.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  const std::filesystem::path& dir() const { return dir_; }
-
- private:
-  std::filesystem::path dir_;
-};
+using ::egressguard::testing::TempDir;
 
 void write_file(const std::string& path, const std::string& bytes);
 // One gzip member of `text` (zlib's deflate, gzip wrapper).

@@ -40,14 +40,14 @@ std::string sensors_in_order(const std::vector<std::string>& files, EventFilter 
 TEST(ReadEventsInOrder, MergesRotatedAndGzipFilesByTime) {
   TempDir dir;
   // Oldest in .2.gz, then .1, then the live file; .1 overlaps .2.gz (a sensor restarted).
-  write_file(dir.path("events.json.2.gz"),
+  write_file(dir.file("events.json.2.gz"),
              gzip_bytes(event_at(1, "a") + event_at(3, "c") + event_at(5, "e")));
-  write_file(dir.path("events.json.1"), event_at(2, "b") + event_at(4, "d") + event_at(6, "f"));
-  write_file(dir.path("events.json"), event_at(7, "g") + event_at(8, "h"));
+  write_file(dir.file("events.json.1"), event_at(2, "b") + event_at(4, "d") + event_at(6, "f"));
+  write_file(dir.file("events.json"), event_at(7, "g") + event_at(8, "h"));
   // Arguments in any order: newest first here.
   ReadSummary summary;
   EXPECT_EQ(sensors_in_order(
-                {dir.path("events.json"), dir.path("events.json.1"), dir.path("events.json.2.gz")},
+                {dir.file("events.json"), dir.file("events.json.1"), dir.file("events.json.2.gz")},
                 no_filter(), &summary),
             "a b c d e f g h ");
   EXPECT_EQ(summary.files.size(), 3U);
@@ -60,9 +60,9 @@ TEST(ReadEventsInOrder, MergesRotatedAndGzipFilesByTime) {
 
 TEST(ReadEventsInOrder, EqualTimesKeepArgumentOrder) {
   TempDir dir;
-  write_file(dir.path("x.json"), event_at(1, "x1") + event_at(2, "x2"));
-  write_file(dir.path("y.json"), event_at(1, "y1") + event_at(2, "y2"));
-  EXPECT_EQ(sensors_in_order({dir.path("y.json"), dir.path("x.json")}, no_filter()),
+  write_file(dir.file("x.json"), event_at(1, "x1") + event_at(2, "x2"));
+  write_file(dir.file("y.json"), event_at(1, "y1") + event_at(2, "y2"));
+  EXPECT_EQ(sensors_in_order({dir.file("y.json"), dir.file("x.json")}, no_filter()),
             "y1 x1 y2 x2 ");
 }
 
@@ -71,13 +71,13 @@ TEST(ReadEventsInOrder, CountsMalformedLinesAndReadsTheRest) {
   const std::string live = event_at(1, "a") + "not json\n" + event_at(2, "b") + "\n" +
                            "{\"timestamp\":\"2026-11-29T09:00:09Z\",\"name\":\"\x1b[2J\"}\n" +
                            event_at(3, "c") + event_at(4, "d").substr(0, 60);  // being written
-  write_file(dir.path("events.json"), live);
+  write_file(dir.file("events.json"), live);
   ReadSummary summary;
-  EXPECT_EQ(sensors_in_order({dir.path("events.json")}, no_filter(), &summary), "a b c ");
+  EXPECT_EQ(sensors_in_order({dir.file("events.json")}, no_filter(), &summary), "a b c ");
   EXPECT_EQ(summary.lines, 7U);
   EXPECT_EQ(summary.malformed, 3U);  // the empty line is not counted
   ASSERT_EQ(summary.first_malformed.size(), 3U);
-  EXPECT_EQ(summary.first_malformed[0].file, dir.path("events.json"));
+  EXPECT_EQ(summary.first_malformed[0].file, dir.file("events.json"));
   EXPECT_EQ(summary.first_malformed[0].line, 2U);
   EXPECT_EQ(summary.first_malformed[0].why, "not a JSON object");
   EXPECT_EQ(summary.first_malformed[1].line, 5U);
@@ -93,21 +93,21 @@ TEST(ReadEventsInOrder, ReportsFirstFewMalformedOnly) {
   for (int i = 0; i < 20; ++i) {
     text += "garbage\n";
   }
-  write_file(dir.path("events.json"), text + event_at(1, "a"));
+  write_file(dir.file("events.json"), text + event_at(1, "a"));
   ReadSummary summary;
-  EXPECT_EQ(sensors_in_order({dir.path("events.json")}, no_filter(), &summary), "a ");
+  EXPECT_EQ(sensors_in_order({dir.file("events.json")}, no_filter(), &summary), "a ");
   EXPECT_EQ(summary.malformed, 20U);
   EXPECT_EQ(summary.first_malformed.size(), ReadSummary::kMaxMalformedReported);
 }
 
 TEST(ReadEventsInOrder, UnreadableFilesAreReportedAndOthersRead) {
   TempDir dir;
-  write_file(dir.path("events.json"), event_at(1, "a"));
+  write_file(dir.file("events.json"), event_at(1, "a"));
   std::string gz = gzip_bytes(event_at(2, "b") + event_at(3, "c"));
-  write_file(dir.path("cut.gz"), gz.substr(0, gz.size() - 6));
+  write_file(dir.file("cut.gz"), gz.substr(0, gz.size() - 6));
   ReadSummary summary;
   const std::string got =
-      sensors_in_order({dir.path("missing.json"), dir.path("events.json"), dir.path("cut.gz")},
+      sensors_in_order({dir.file("missing.json"), dir.file("events.json"), dir.file("cut.gz")},
                        no_filter(), &summary);
   EXPECT_EQ(got.substr(0, 2), "a ");
   ASSERT_EQ(summary.errors.size(), 2U);
@@ -117,7 +117,7 @@ TEST(ReadEventsInOrder, UnreadableFilesAreReportedAndOthersRead) {
 
 TEST(ReadEventsInOrder, AppliesTheFilter) {
   TempDir dir;
-  write_file(dir.path("events.json"),
+  write_file(dir.file("events.json"),
              event_at(1, "a", "byod") + event_at(2, "b") + event_at(3, "c", "byod", "x.org"));
   FilterSpec spec;
   spec.groups = {"gov-managed"};
@@ -125,7 +125,7 @@ TEST(ReadEventsInOrder, AppliesTheFilter) {
   auto f = EventFilter::compile(spec);
   ASSERT_TRUE(f.has_value());
   ReadSummary summary;
-  EXPECT_EQ(sensors_in_order({dir.path("events.json")}, std::move(*f), &summary), "b ");
+  EXPECT_EQ(sensors_in_order({dir.file("events.json")}, std::move(*f), &summary), "b ");
   EXPECT_EQ(summary.lines, 3U);
   EXPECT_EQ(summary.parsed, 1U);  // the other two were rejected by the substring pre-check
 }
@@ -134,7 +134,7 @@ TEST(Counting, TopRespectsAggregatedCounts) {
   TempDir dir;
   std::string aggregated = event_at(2, "b", "gov-managed", "api.tiktok.com");
   aggregated.insert(aggregated.size() - 2, ",\"count\":7");
-  write_file(dir.path("events.json"),
+  write_file(dir.file("events.json"),
              event_at(1, "a") + aggregated + event_at(3, "c", "byod", "WWW.TIKTOK.COM.") +
                  "{\"timestamp\":\"2026-11-29T09:00:04Z\",\"name\":null,\"group\":\"kiosk\"}\n");
   EventFilter filter = no_filter();
@@ -143,7 +143,7 @@ TEST(Counting, TopRespectsAggregatedCounts) {
   Stats stats;
   std::string key;
   const ReadSummary summary =
-      read_events({dir.path("events.json")}, filter, [&](std::string_view, const EventLine& e) {
+      read_events({dir.file("events.json")}, filter, [&](std::string_view, const EventLine& e) {
         key.clear();
         append_count_key(key, e, TopField::Name);
         names.add(key, event_weight(e));

@@ -1,7 +1,5 @@
 #include "filter/metrics/decision_metrics.h"
 
-#include <filesystem>
-#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -9,11 +7,11 @@
 
 #include "filter/metrics/list_versions.h"
 #include "tests/filter/metrics/prometheus_text_helpers.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::metrics {
 namespace {
 
-namespace fs = std::filesystem;
 using inspect::AppProto;
 using inspect::CategorySpec;
 using inspect::GroupSpec;
@@ -24,18 +22,8 @@ using inspect::PolicySpec;
 
 class DecisionMetricsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("eg-metrics-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& text) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
+    return dir_.write(name, text);
   }
 
   static ListSpec list(std::string name, std::string path) {
@@ -86,7 +74,7 @@ class DecisionMetricsTest : public ::testing::Test {
     return o;
   }
 
-  fs::path dir_;
+  testing::TempDir dir_{"eg-metrics"};
 };
 
 TEST_F(DecisionMetricsTest, CountsDecisionsByGroupCategoryAndAction) {
@@ -280,7 +268,7 @@ TEST_F(DecisionMetricsTest, ListVersionsNameFileRulesAndHash) {
   EXPECT_EQ(lists[0].sha256.size(), 64U);
   const std::string empty = write("empty.txt", "");
   EXPECT_EQ(sha256_file(empty), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256_file((dir_ / "missing").string()), "");
+  EXPECT_EQ(sha256_file(dir_.file("missing")), "");
 
   Exposition out;
   write_list_metrics(out, lists);

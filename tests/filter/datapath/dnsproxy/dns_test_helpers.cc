@@ -1,8 +1,6 @@
 #include "tests/filter/datapath/dnsproxy/dns_test_helpers.h"
 
-#include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -10,7 +8,6 @@
 #include <stdbool.h>  // before ldns: see CONVENTIONS section 10
 #include <ldns/ldns.h>
 // clang-format on
-#include <unistd.h>
 
 namespace egressguard::dnsproxy::testing {
 
@@ -159,17 +156,8 @@ std::vector<std::uint8_t> make_response(ByteSpan query, const std::vector<std::s
 }
 
 PolicyFixture::PolicyFixture() {
-  static std::atomic<int> counter{0};
-  dir_ = std::filesystem::temp_directory_path() /
-         ("eg-dnsproxy-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir_);
-  std::ofstream(dir_ / "tiktok.txt") << "# test list\n*.tiktok.com\n*.tiktokcdn.com\n";
-  std::ofstream(dir_ / "exceptions.txt") << "newsroom.tiktok.com\n";
-}
-
-PolicyFixture::~PolicyFixture() {
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  dir_.write("tiktok.txt", "# test list\n*.tiktok.com\n*.tiktokcdn.com\n");
+  dir_.write("exceptions.txt", "newsroom.tiktok.com\n");
 }
 
 inspect::PolicySpec PolicyFixture::spec() const {
@@ -184,10 +172,10 @@ inspect::PolicySpec PolicyFixture::spec() const {
   inspect::CategorySpec tiktok;
   tiktok.name = "tiktok";
   tiktok.jurisdiction = "CN";
-  tiktok.lists.push_back(list("tiktok", (dir_ / "tiktok.txt").string()));
+  tiktok.lists.push_back(list("tiktok", dir_.file("tiktok.txt")));
   inspect::CategorySpec exceptions;
   exceptions.name = "exceptions";
-  exceptions.lists.push_back(list("local-exceptions", (dir_ / "exceptions.txt").string()));
+  exceptions.lists.push_back(list("local-exceptions", dir_.file("exceptions.txt")));
   s.categories = {tiktok, exceptions};
   auto group = [](std::string name, std::vector<std::string> cidrs) {
     inspect::GroupSpec g;

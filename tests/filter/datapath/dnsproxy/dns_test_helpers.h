@@ -12,6 +12,7 @@
 
 #include "base/byte_span.h"
 #include "filter/inspect/policy.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::dnsproxy::testing {
 
@@ -60,16 +61,13 @@ std::vector<std::uint8_t> make_response(ByteSpan query, const std::vector<std::s
 class PolicyFixture {
  public:
   PolicyFixture();
-  ~PolicyFixture();
-  PolicyFixture(const PolicyFixture&) = delete;
-  PolicyFixture& operator=(const PolicyFixture&) = delete;
 
   inspect::PolicySpec spec() const;
   std::shared_ptr<const inspect::PolicySnapshot> build(std::uint64_t version = 1) const;
-  const std::filesystem::path& dir() const noexcept { return dir_; }
+  const std::filesystem::path& dir() const noexcept { return dir_.path(); }
 
  private:
-  std::filesystem::path dir_;
+  ::egressguard::testing::TempDir dir_{"eg-dnsproxy"};
 };
 
 }  // namespace egressguard::dnsproxy::testing

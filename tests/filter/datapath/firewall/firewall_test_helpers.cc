@@ -1,10 +1,6 @@
 #include "tests/filter/datapath/firewall/firewall_test_helpers.h"
 
-#include <atomic>
-#include <fstream>
 #include <stdexcept>
-
-#include <unistd.h>
 
 #include "filter/parse/ip_address.h"
 
@@ -35,18 +31,9 @@ void put_u16(std::vector<std::uint8_t>& out, std::size_t value) {
 }  // namespace
 
 PolicyFixture::PolicyFixture() {
-  static std::atomic<int> counter{0};
-  dir_ = std::filesystem::temp_directory_path() /
-         ("eg-firewall-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir_);
-  std::ofstream(dir_ / "tiktok.txt") << "# test list\n*.tiktok.com\n*.tiktokcdn.com\n";
-  std::ofstream(dir_ / "doh.txt") << "*.dns.google\ncloudflare-dns.com\n*.dns.google\n";
-  std::ofstream(dir_ / "exceptions.txt") << "newsroom.tiktok.com\n";
-}
-
-PolicyFixture::~PolicyFixture() {
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  dir_.write("tiktok.txt", "# test list\n*.tiktok.com\n*.tiktokcdn.com\n");
+  dir_.write("doh.txt", "*.dns.google\ncloudflare-dns.com\n*.dns.google\n");
+  dir_.write("exceptions.txt", "newsroom.tiktok.com\n");
 }
 
 inspect::PolicySpec PolicyFixture::spec(bool gov_enforces) const {
@@ -60,13 +47,13 @@ inspect::PolicySpec PolicyFixture::spec(bool gov_enforces) const {
   inspect::PolicySpec s;
   inspect::CategorySpec tiktok;
   tiktok.name = "tiktok";
-  tiktok.lists.push_back(list("tiktok", (dir_ / "tiktok.txt").string()));
+  tiktok.lists.push_back(list("tiktok", dir_.file("tiktok.txt")));
   inspect::CategorySpec doh;
   doh.name = "doh-bypass";
-  doh.lists.push_back(list("doh", (dir_ / "doh.txt").string()));
+  doh.lists.push_back(list("doh", dir_.file("doh.txt")));
   inspect::CategorySpec exceptions;
   exceptions.name = "exceptions";
-  exceptions.lists.push_back(list("local-exceptions", (dir_ / "exceptions.txt").string()));
+  exceptions.lists.push_back(list("local-exceptions", dir_.file("exceptions.txt")));
   s.categories = {tiktok, doh, exceptions};
   auto group = [](std::string name, const std::string& cidr) {
     inspect::GroupSpec g;

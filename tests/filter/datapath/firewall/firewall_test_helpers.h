@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include "filter/datapath/firewall/nft_set_writer.h"
 #include "filter/inspect/policy.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::firewall::testing {
 
@@ -24,16 +24,13 @@ namespace egressguard::firewall::testing {
 class PolicyFixture {
  public:
   PolicyFixture();
-  ~PolicyFixture();
-  PolicyFixture(const PolicyFixture&) = delete;
-  PolicyFixture& operator=(const PolicyFixture&) = delete;
 
   inspect::PolicySpec spec(bool gov_enforces = true) const;
   std::shared_ptr<const inspect::PolicySnapshot> build(bool gov_enforces = true,
                                                        std::uint64_t version = 1) const;
 
  private:
-  std::filesystem::path dir_;
+  ::egressguard::testing::TempDir dir_{"eg-firewall"};
 };
 
 // One answer record: type 1 (A), 28 (AAAA) or 5 (CNAME; value is the target name).

@@ -3,7 +3,6 @@
 // of the gov-managed device is blocked, the BYOD device is untouched, and ordinary names pass.
 // The expected names come from the capture's tshark truth (default.truth.tsv) and the catalogue
 // decision for each (explain), not from a hard-coded list.
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,11 +13,10 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/run_helpers.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct TruthRow {
   std::string src;
@@ -81,11 +79,11 @@ TEST(DefaultCapture, GovManagedBlockedByodUntouched) {
   ASSERT_TRUE(blocked_for_gov["www.tiktok.com"]);
   ASSERT_FALSE(blocked_for_gov["www.example.org"]);
 
-  const fs::path events = fs::temp_directory_path() / "eg-default-capture.json";
-  fs::remove(events);
+  const TempDir tmp("eg-default-capture");
+  const std::string events = tmp.file("eg-default-capture.json");
   const auto scan =
-      run_command(egressguard_binary() + " scan --config " + config + " --events '" +
-                  events.string() + "' '" + source_path("examples/captures/default.pcap") + "'");
+      run_command(egressguard_binary() + " scan --config " + config + " --events '" + events +
+                  "' '" + source_path("examples/captures/default.pcap") + "'");
   ASSERT_EQ(scan.exit_code, 0) << scan.err;
 
   // Each event line: (src group, app, name). Expect exactly the gov rows whose name is blocked.
@@ -132,17 +130,15 @@ TEST(DefaultCapture, GovManagedBlockedByodUntouched) {
     }
   }
   EXPECT_TRUE(byod_line) << scan.err;
-  fs::remove(events);
 }
 
 TEST(ScanErrors, UnreadableAndTruncatedCapturesSayWhy) {
   const std::string config = "'" + source_path("examples/egressguard.toml") + "'";
-  const fs::path dir = fs::temp_directory_path() / "eg-scan-errors";
-  fs::create_directories(dir);
+  const TempDir dir("eg-scan-errors");
   // Not a capture at all.
-  std::ofstream(dir / "garbage.pcap") << "this is not a capture file\n";
+  const std::string garbage = dir.write("garbage.pcap", "this is not a capture file\n");
   auto r = run_command(egressguard_binary() + " scan --config " + config + " --events /dev/null '" +
-                       (dir / "garbage.pcap").string() + "'");
+                       garbage + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("garbage.pcap: cannot read capture: "), std::string::npos) << r.err;
 
@@ -150,15 +146,13 @@ TEST(ScanErrors, UnreadableAndTruncatedCapturesSayWhy) {
   std::ifstream in(source_path("examples/captures/default.pcap"), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_GT(bytes.size(), 5000U);
-  std::ofstream(dir / "cut.pcap", std::ios::binary) << bytes.substr(0, bytes.size() / 2 + 7);
-  r = run_command(egressguard_binary() + " scan --config " + config + " --events - '" +
-                  (dir / "cut.pcap").string() + "'");
+  const std::string cut = dir.write("cut.pcap", bytes.substr(0, bytes.size() / 2 + 7));
+  r = run_command(egressguard_binary() + " scan --config " + config + " --events - '" + cut + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cut.pcap: truncated or corrupt capture after "), std::string::npos)
       << r.err;
   EXPECT_NE(r.out.find("\"event_type\":\"block\""), std::string::npos)
       << "packets before the cut must still be inspected";
-  fs::remove_all(dir);
 }
 
 TEST(ScanAll, LogsAllowedNamesTooAndEveryLineIsJson) {

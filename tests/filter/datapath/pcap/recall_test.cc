@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/run_helpers.h"
+#include "tests/support/temp_dir.h"
 
 namespace egressguard::testing {
 namespace {
@@ -166,10 +167,11 @@ TEST(Recall, ScanRecoversEveryNameInTheSharedCaptures) {
     }
     GTEST_SKIP() << "../shared/data (the shared captures and truth) is not beside this checkout";
   }
-  const fs::path config = fs::temp_directory_path() / "eg-recall.toml";
+  const TempDir tmp("eg-recall");
   // Every name is logged (--all); the policy itself does not matter for recall.
-  std::ofstream(config) << "default_group = \"all\"\n[[group]]\nname = \"all\"\n";
-  const fs::path events = fs::temp_directory_path() / "eg-recall-events.json";
+  const std::string config =
+      tmp.write("eg-recall.toml", "default_group = \"all\"\n[[group]]\nname = \"all\"\n");
+  const std::string events = tmp.file("eg-recall-events.json");
 
   const std::vector<std::string> kinds = {"sni", "quic_sni", "dns", "http_host"};
   std::map<std::string, std::size_t> total;
@@ -217,8 +219,8 @@ TEST(Recall, ScanRecoversEveryNameInTheSharedCaptures) {
         continue;
       }
       fs::remove(events);
-      const auto r = run_command(egressguard_binary() + " scan --all --config '" + config.string() +
-                                 "' --events '" + events.string() + "' '" + pcap.string() + "'");
+      const auto r = run_command(egressguard_binary() + " scan --all --config '" + config +
+                                 "' --events '" + events + "' '" + pcap.string() + "'");
       EXPECT_TRUE(r.exit_code == 0 || r.err.find("truncated") != std::string::npos)
           << capture << ": " << r.err;
       std::set<std::pair<std::string, std::string>> seen;
@@ -252,8 +254,6 @@ TEST(Recall, ScanRecoversEveryNameInTheSharedCaptures) {
       }
     }
   }
-  fs::remove(events);
-  fs::remove(config);
 
   std::printf("recall over %zu captures:\n", captures);
   for (const std::string& kind : kinds) {
