@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/json.h"
 #include "filter/logs/event_line.h"
 
 namespace egressguard::logs {
@@ -16,13 +17,20 @@ bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
 
-// "30m", "1h30m", "7d": digits and a unit, repeated. False when `text` is not that shape.
-bool parse_duration(std::string_view text, std::int64_t& micros) noexcept {
+// The longest duration before now that --since/--until take; longer is a typo (and would
+// overflow the microsecond clock past 292 000 years).
+constexpr std::int64_t kMaxDurationSeconds = std::int64_t{100} * 366 * 86400;
+
+enum class Duration { NotOne, Ok, TooLong };
+
+// "30m", "1h30m", "7d": digits and a unit, repeated. NotOne when `text` is not that shape.
+Duration parse_duration(std::string_view text, std::int64_t& micros) noexcept {
   if (text.empty() || !is_digit(text.front())) {
-    return false;
+    return Duration::NotOne;
   }
-  micros = 0;
+  std::int64_t seconds = 0;
   std::size_t i = 0;
+  bool too_long = false;
   while (i < text.size()) {
     std::int64_t n = 0;
     std::size_t digits = 0;
@@ -30,11 +38,11 @@ bool parse_duration(std::string_view text, std::int64_t& micros) noexcept {
       n = n * 10 + (text[i] - '0');
       ++i;
       if (++digits > 9) {
-        return false;
+        return Duration::NotOne;
       }
     }
     if (digits == 0 || i == text.size()) {
-      return false;
+      return Duration::NotOne;
     }
     std::int64_t unit = 0;
     switch (text[i]) {
@@ -54,12 +62,18 @@ bool parse_duration(std::string_view text, std::int64_t& micros) noexcept {
         unit = 7 * 86400;
         break;
       default:
-        return false;
+        return Duration::NotOne;
     }
     ++i;
-    micros += n * unit * kMicrosPerSecond;
+    // n < 10^9 and unit <= 604800: n * unit < 6.1e14, no overflow; the sum is kept bounded.
+    seconds += n * unit;
+    if (seconds > kMaxDurationSeconds) {
+      too_long = true;
+      seconds = kMaxDurationSeconds;
+    }
   }
-  return true;
+  micros = seconds * kMicrosPerSecond;
+  return too_long ? Duration::TooLong : Duration::Ok;
 }
 
 }  // namespace
@@ -69,8 +83,14 @@ Result<std::int64_t, std::string> parse_time_spec(std::string_view text, std::in
     return now_us;
   }
   std::int64_t ago = 0;
-  if (parse_duration(text, ago)) {
-    return now_us - ago;
+  switch (parse_duration(text, ago)) {
+    case Duration::Ok:
+      return now_us - ago;
+    case Duration::TooLong:
+      return fail("invalid time " + json_string(text) +
+                  ": a duration before now is at most 100 years (36600d)");
+    case Duration::NotOne:
+      break;
   }
   if (auto rfc = parse_rfc3339_us(text)) {
     return *rfc;
@@ -89,8 +109,8 @@ Result<std::int64_t, std::string> parse_time_spec(std::string_view text, std::in
       return *utc;
     }
   }
-  return fail("invalid time \"" + std::string(text) +
-              "\": expected RFC 3339 (2026-11-29T09:40:12Z), a date (2026-11-29, UTC), or a "
+  return fail("invalid time " + json_string(text) +
+              ": expected RFC 3339 (2026-11-29T09:40:12Z), a date (2026-11-29, UTC), or a "
               "duration before now (30m, 1h, 7d, 1h30m)");
 }
 

@@ -1,6 +1,8 @@
 // parse_time_spec: --since / --until with an injected clock.
 #include "filter/logs/time_spec.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace egressguard::logs {
@@ -42,6 +44,25 @@ TEST(ParseTimeSpec, RejectsWithAnExplanation) {
     ASSERT_FALSE(t.has_value()) << bad;
     EXPECT_NE(t.error().find("expected RFC 3339"), std::string::npos) << t.error();
   }
+}
+
+TEST(ParseTimeSpec, RefusesDurationsBeyondACentury) {
+  // 999999999w would overflow the microsecond clock (6e20 us): refused with the bound.
+  for (const char* long_ago : {"999999999w", "36601d", "5228w5228w", "999999999d1s"}) {
+    auto t = parse_time_spec(long_ago, kNow);
+    ASSERT_FALSE(t.has_value()) << long_ago;
+    EXPECT_EQ(t.error(), "invalid time \"" + std::string(long_ago) +
+                             "\": a duration before now is at most 100 years (36600d)");
+  }
+  auto t = parse_time_spec("36600d", kNow);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, kNow - std::int64_t{36600} * 86400 * kSecond);
+}
+
+TEST(ParseTimeSpec, QuotesControlBytesEscaped) {
+  auto t = parse_time_spec("1\x1b[2J", kNow);
+  ASSERT_FALSE(t.has_value());
+  EXPECT_EQ(t.error().rfind("invalid time \"1\\u001b[2J\": expected RFC 3339", 0), 0u) << t.error();
 }
 
 TEST(FormatTime, RoundTripsThroughTheParser) {
