@@ -4,7 +4,6 @@ namespace egressguard::app {
 
 namespace {
 
-constexpr std::string_view kBlanks = " \t\r";
 constexpr std::string_view kEmpty =
     "error empty command: expected reload, stats, status or explain\n";
 constexpr std::string_view kUnknown =
@@ -12,11 +11,11 @@ constexpr std::string_view kUnknown =
 constexpr std::string_view kNoArguments = "error reload, stats and status take no arguments\n";
 
 std::string_view trim(std::string_view text) {
-  const std::size_t start = text.find_first_not_of(kBlanks);
+  const std::size_t start = text.find_first_not_of(kControlBlanks);
   if (start == std::string_view::npos) {
     return {};
   }
-  const std::size_t end = text.find_last_not_of(kBlanks);
+  const std::size_t end = text.find_last_not_of(kControlBlanks);
   return text.substr(start, end - start + 1);
 }
 
@@ -24,7 +23,7 @@ std::string_view trim(std::string_view text) {
 
 Result<ControlCommand, std::string_view> parse_control_command(std::string_view line) {
   line = trim(line);
-  const std::size_t blank = line.find_first_of(kBlanks);
+  const std::size_t blank = line.find_first_of(kControlBlanks);
   const std::string_view verb = line.substr(0, blank);
   const std::string_view arguments =
       blank == std::string_view::npos ? std::string_view() : trim(line.substr(blank));

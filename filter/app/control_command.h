@@ -10,6 +10,9 @@
 
 namespace egressguard::app {
 
+// What separates the words of a command line: space, tab, and the CR of a CRLF client.
+inline constexpr std::string_view kControlBlanks = " \t\r";
+
 enum class ControlVerb : std::uint8_t { Reload, Stats, Status, Explain };
 
 struct ControlCommand {

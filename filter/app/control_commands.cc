@@ -3,20 +3,20 @@
 #include <vector>
 
 #include "domains/name.h"
+#include "filter/app/control_command.h"
 #include "filter/app/explain.h"
 
 namespace egressguard::app {
 
 std::string control_explain(const inspect::PolicySnapshot& policy, std::string_view arguments) {
-  constexpr std::string_view kBlanks = " \t\r";
   std::vector<std::string_view> words;
   while (!arguments.empty()) {
-    const std::size_t start = arguments.find_first_not_of(kBlanks);
+    const std::size_t start = arguments.find_first_not_of(kControlBlanks);
     if (start == std::string_view::npos) {
       break;
     }
     arguments.remove_prefix(start);
-    const std::size_t end = arguments.find_first_of(kBlanks);
+    const std::size_t end = arguments.find_first_of(kControlBlanks);
     words.push_back(arguments.substr(0, end));
     arguments.remove_prefix(end == std::string_view::npos ? arguments.size() : end);
   }
